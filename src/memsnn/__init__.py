@@ -1,0 +1,3 @@
+"""memsnn: a fast, unified simulator for memristor-based spiking neural networks."""
+
+__version__ = "0.1.0"

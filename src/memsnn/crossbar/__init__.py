@@ -1,0 +1,1 @@
+"""Crossbar arrays of device states: weight ↔ conductance maps, noisy reads, programming strategies."""

@@ -1,0 +1,85 @@
+"""Where data lives: CLI flag → ``MEMSNN_DATA`` → a ``shared/data`` folder beside the checkout → user cache.
+
+Also a checksum-verified downloader for users with internet access.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.request
+from pathlib import Path
+
+from ..errors import DataError
+
+ENV_VAR = "MEMSNN_DATA"
+
+
+def cache_dir() -> Path:
+    """User cache folder for downloads and derived files (``$MEMSNN_CACHE`` or ``~/.cache/memsnn``)."""
+    return Path(os.environ.get("MEMSNN_CACHE", Path.home() / ".cache" / "memsnn"))
+
+
+def candidate_roots(explicit: str | Path | None = None) -> list[Path]:
+    """Data roots in order of preference."""
+    roots: list[Path] = []
+    if explicit:
+        return [Path(explicit)]
+    if os.environ.get(ENV_VAR):
+        roots.append(Path(os.environ[ENV_VAR]))
+    here = Path(__file__).resolve()
+    for parent in [Path.cwd(), *Path.cwd().parents, *here.parents]:
+        cand = parent / "shared" / "data"
+        if cand.is_dir() and cand not in roots:
+            roots.append(cand)
+            break
+    roots.append(cache_dir() / "data")
+    return roots
+
+
+def find_data(relative: str | Path, explicit: str | Path | None = None, *, what: str = "data") -> Path | None:
+    """First existing ``root/relative`` among the candidate roots, or None."""
+    for root in candidate_roots(explicit):
+        p = root / relative
+        if p.exists():
+            return p
+    return None
+
+
+def sha256_of(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def download(url: str, dest: str | Path, sha256: str | None = None, *, timeout: float = 60.0) -> Path:
+    """Download ``url`` to ``dest`` atomically and verify its SHA-256 (if given); returns ``dest``."""
+    dest = Path(dest)
+    if dest.exists() and (sha256 is None or sha256_of(dest) == sha256):
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as resp, open(tmp, "wb") as out:
+                shutil.copyfileobj(resp, out)
+        except OSError as exc:
+            raise DataError(
+                f"could not download {url} ({exc}); download it by hand and pass its folder with --data-dir "
+                f"or ${ENV_VAR}"
+            ) from None
+        if sha256 is not None:
+            got = sha256_of(tmp)
+            if got != sha256:
+                raise DataError(f"checksum mismatch for {url}: expected sha256 {sha256}, got {got}")
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return dest

@@ -1,0 +1,1 @@
+"""Spiking network layer: encoders, neurons, batched simulation."""

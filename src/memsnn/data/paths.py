@@ -48,20 +48,32 @@ def find_data(relative: str | Path, explicit: str | Path | None = None, *, what:
     return None
 
 
-def sha256_of(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file."""
-    h = hashlib.sha256()
+def digest_of(path: str | Path, algorithm: str = "sha256", chunk: int = 1 << 20) -> str:
+    """Hex digest (sha256, md5, ...) of a file."""
+    h = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
 
 
-def download(url: str, dest: str | Path, sha256: str | None = None, *, timeout: float = 60.0) -> Path:
-    """Download ``url`` to ``dest`` atomically and verify its SHA-256 (if given); returns ``dest``."""
+def _verified(path: str | Path, sha256: str | None, md5: str | None, size: int | None) -> str | None:
+    """None if the file matches every given check, else a description of the mismatch."""
+    if size is not None and os.path.getsize(path) != size:
+        return f"size {os.path.getsize(path)} instead of {size} bytes"
+    for algorithm, want in (("sha256", sha256), ("md5", md5)):
+        if want is not None and (got := digest_of(path, algorithm)) != want:
+            return f"{algorithm} {got} instead of {want}"
+    return None
+
+
+def download(url: str, dest: str | Path, sha256: str | None = None, *, md5: str | None = None,
+             size: int | None = None, timeout: float = 60.0) -> Path:
+    """Download ``url`` to ``dest`` atomically and verify its checksum/size (where given); returns ``dest``."""
     dest = Path(dest)
-    if dest.exists() and (sha256 is None or sha256_of(dest) == sha256):
+    if dest.exists() and _verified(dest, sha256, md5, size) is None:
         return dest
+    print(f"memsnn: downloading {url} -> {dest}", flush=True)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     os.close(fd)
@@ -74,10 +86,9 @@ def download(url: str, dest: str | Path, sha256: str | None = None, *, timeout: 
                 f"could not download {url} ({exc}); download it by hand and pass its folder with --data-dir "
                 f"or ${ENV_VAR}"
             ) from None
-        if sha256 is not None:
-            got = sha256_of(tmp)
-            if got != sha256:
-                raise DataError(f"checksum mismatch for {url}: expected sha256 {sha256}, got {got}")
+        problem = _verified(tmp, sha256, md5, size)
+        if problem is not None:
+            raise DataError(f"download of {url} failed its check: {problem}")
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):

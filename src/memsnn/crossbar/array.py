@@ -1,0 +1,60 @@
+"""A crossbar: an array of resistive device states, a weight map, noisy reads and programming.
+
+The crossbar knows nothing about a particular device's equations: it asks the device model for pulse responses
+(:mod:`memsnn.crossbar.programming`) and reads resistance as ``R·(1 + n·(2u − 1))`` (Huang et al. 2022 §2.4).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..devices.rram import RRAMDevice, RRAMState
+from .mapping import LinearConductanceMap
+from .programming import ProgramStats, WriteVerifyConfig, write_verify
+
+
+def noisy_resistance(R: torch.Tensor, noise: float | torch.Tensor, batch_shape: tuple[int, ...] = (),
+                     generator: torch.Generator | None = None, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """``batch_shape + R.shape`` independent reads R·(1 + n·(2u − 1)), u ~ U[0,1) (uniform relative error ≤ ±n)."""
+    dtype = dtype or R.dtype
+    Rd = R.to(dtype)
+    if isinstance(noise, (int, float)) and noise == 0.0:
+        return Rd.expand(batch_shape + R.shape)
+    u = torch.rand(batch_shape + R.shape, generator=generator, dtype=dtype, device=R.device)
+    return Rd * u.mul_(2.0).sub_(1.0).mul_(noise).add_(1.0)
+
+
+class Crossbar:
+    """Devices holding a weight array W ∈ [0,1]^shape (Huang et al. 2022: W_s reshaped to a 10×10 array)."""
+
+    def __init__(self, device: RRAMDevice, mapping: LinearConductanceMap, shape: tuple[int, ...],
+                 generator: torch.Generator | None = None, state: RRAMState | None = None):
+        mapping.validate()
+        self.device = device
+        self.mapping = mapping
+        self.shape = tuple(shape)
+        self.state = state if state is not None else device.init_state(self.shape, generator)
+
+    @property
+    def R(self) -> torch.Tensor:
+        """True resistances."""
+        return self.state.R
+
+    def weights(self) -> torch.Tensor:
+        """Noise-free stored weights (clamped to [0,1])."""
+        return self.mapping.resistance_to_weight(self.state.R)
+
+    def read_weights(self, noise: float | torch.Tensor = 0.0, batch_shape: tuple[int, ...] = (),
+                     generator: torch.Generator | None = None, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Weights seen through ``batch_shape`` independent noisy reads of the whole array."""
+        R = noisy_resistance(self.state.R, noise, batch_shape, generator, dtype)
+        return self.mapping.resistance_to_weight(R)
+
+    def program(self, target_weights: torch.Tensor, cfg: WriteVerifyConfig, *, read_noise: float | torch.Tensor = 0.0,
+                tolerance: float | torch.Tensor | None = None, generator: torch.Generator | None = None) -> ProgramStats:
+        """Write target weights with predict–write–verify; updates the state and returns per-device statistics."""
+        target = self.mapping.weight_to_resistance(target_weights.to(self.state.R.dtype).reshape(self.state.R.shape))
+        R, stats = write_verify(self.device, self.state.R, target, cfg, read_noise=read_noise, tolerance=tolerance,
+                                generator=generator)
+        self.state = RRAMState(R=R)
+        return stats

@@ -1,0 +1,88 @@
+"""Spiking layers: a single-output spiking linear layer whose weights are plain tensors or read from a crossbar.
+
+Crossbar read modes (Huang et al. 2022; spec §3, §8):
+
+* ``per_step`` — the whole array is re-read with fresh read noise at every time step of every sample (the
+  reference's behaviour; default for reproductions);
+* ``per_sample`` — one noisy read per sample, held for all T steps;
+* ``ideal`` — noise-free weights (same as read noise 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..crossbar.array import Crossbar, noisy_resistance
+from ..errors import ConfigError
+from .encoders import bernoulli_spikes, chunk_sizes
+from .neurons import IFState, if_chunk
+
+READ_MODES = ("per_step", "per_sample", "ideal")
+
+
+@dataclass
+class RateResult:
+    """Firing rate per sample and the weights of the last read (what an online update starts from)."""
+
+    rate: torch.Tensor  # (B,)
+    last_weights: torch.Tensor  # (B, E) or (E,)
+
+
+class SpikingLinear:
+    """One IF output neuron over E Bernoulli-coded inputs: weights from a tensor or from a crossbar's reads."""
+
+    def __init__(self, weights: torch.Tensor | None = None, crossbar: Crossbar | None = None, *,
+                 read_noise: float = 0.0, read_mode: str = "per_step"):
+        if (weights is None) == (crossbar is None):
+            raise ConfigError("SpikingLinear needs exactly one of weights or crossbar")
+        if read_mode not in READ_MODES:
+            raise ConfigError(f"read_mode must be one of {READ_MODES}, got {read_mode!r}")
+        if not 0.0 <= read_noise < 1.0:
+            raise ConfigError(f"read noise must lie in [0, 1), got {read_noise}")
+        self.weights = weights
+        self.crossbar = crossbar
+        self.read_noise = float(read_noise)
+        self.read_mode = read_mode if read_noise > 0 else "ideal"
+
+    def _read(self, batch_shape: tuple[int, ...], generator: torch.Generator | None) -> torch.Tensor:
+        xb = self.crossbar
+        assert xb is not None
+        R = noisy_resistance(xb.R.reshape(-1), self.read_noise, batch_shape, generator, torch.float32)
+        return xb.mapping.resistance_to_weight(R)
+
+    def static_weights(self) -> torch.Tensor:
+        """Noise-free weights (E,)."""
+        if self.crossbar is not None:
+            return self.crossbar.weights().reshape(-1).to(torch.float32)
+        assert self.weights is not None
+        return self.weights.to(torch.float32)
+
+    def rate(self, x: torch.Tensor, T: int, threshold: float, generator: torch.Generator | None = None,
+             max_chunk_elems: int = 1 << 23) -> RateResult:
+        """Firing rate of the neuron for inputs x (B, E) ∈ [0,1], Bernoulli-coded over T steps, in time chunks."""
+        B, E = x.shape
+        x = x.to(torch.float32)
+        chunk = max(1, min(T, max_chunk_elems // max(1, B * E)))
+        state = IFState.zeros((B,), device=x.device)
+        count = torch.zeros(B, dtype=torch.float64, device=x.device)
+        per_step = self.crossbar is not None and self.read_mode == "per_step"
+        if self.crossbar is not None and self.read_mode == "per_sample":
+            W = self._read((B,), generator)
+        else:
+            W = self.static_weights()
+        last = W
+        for n in chunk_sizes(T, chunk):
+            spikes = bernoulli_spikes(x, n, generator)  # (B, n, E)
+            if per_step:
+                Wt = self._read((B, n), generator)
+                current = torch.einsum("bte,bte->bt", spikes, Wt)
+                last = Wt[:, -1, :]
+            elif W.dim() == 1:
+                current = spikes @ W
+            else:
+                current = torch.einsum("bte,be->bt", spikes, W)
+            c, state = if_chunk(current, threshold, state)
+            count += c
+        return RateResult(rate=(count / T).to(torch.float32), last_weights=last)

@@ -46,9 +46,19 @@ class Crossbar:
 
     def read_weights(self, noise: float | torch.Tensor = 0.0, batch_shape: tuple[int, ...] = (),
                      generator: torch.Generator | None = None, dtype: torch.dtype | None = None) -> torch.Tensor:
-        """Weights seen through ``batch_shape`` independent noisy reads of the whole array."""
-        R = noisy_resistance(self.state.R, noise, batch_shape, generator, dtype)
-        return self.mapping.resistance_to_weight(R)
+        """Weights seen through ``batch_shape`` independent noisy reads of the whole array.
+
+        Fused form of eq. 21 applied to R·(1 + n(2u − 1)): ``w = clamp((G/(1 + n(2u − 1)) − 1/R_max)/span, 0, 1)``
+        with G = 1/R, computed in place on one buffer.
+        """
+        dtype = dtype or self.state.R.dtype
+        m = self.mapping
+        if isinstance(noise, (int, float)) and noise == 0.0:
+            return m.resistance_to_weight(self.state.R.to(dtype)).expand(batch_shape + self.shape)
+        G = (1.0 / self.state.R).to(dtype) / m.g_span
+        buf = torch.rand(batch_shape + self.shape, generator=generator, dtype=dtype, device=self.state.R.device)
+        buf.mul_(2.0 * noise).add_(1.0 - noise).reciprocal_().mul_(G).sub_(1.0 / (m.R_max * m.g_span))
+        return buf.clamp_(0.0, 1.0)
 
     def program(self, target_weights: torch.Tensor, cfg: WriteVerifyConfig, *, read_noise: float | torch.Tensor = 0.0,
                 tolerance: float | torch.Tensor | None = None, generator: torch.Generator | None = None) -> ProgramStats:

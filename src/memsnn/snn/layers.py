@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..crossbar.array import Crossbar, noisy_resistance
+from ..crossbar.array import Crossbar
 from ..errors import ConfigError
 from .encoders import bernoulli_spikes, chunk_sizes
 from .neurons import IFState, if_chunk
@@ -47,10 +47,9 @@ class SpikingLinear:
         self.read_mode = read_mode if read_noise > 0 else "ideal"
 
     def _read(self, batch_shape: tuple[int, ...], generator: torch.Generator | None) -> torch.Tensor:
-        xb = self.crossbar
-        assert xb is not None
-        R = noisy_resistance(xb.R.reshape(-1), self.read_noise, batch_shape, generator, torch.float32)
-        return xb.mapping.resistance_to_weight(R)
+        assert self.crossbar is not None
+        W = self.crossbar.read_weights(self.read_noise, batch_shape, generator, torch.float32)
+        return W.reshape(batch_shape + (-1,))
 
     def static_weights(self) -> torch.Tensor:
         """Noise-free weights (E,)."""

@@ -145,7 +145,7 @@ class MemristorEmulator:
     both edges redistribute charge. ``conductance`` is ``I_D(V_read)/V_read`` once the read voltage is applied.
     """
 
-    def __init__(self, params: EmulatorParams | None = None, *, substeps: int = 200, edge_steps: int = 64):
+    def __init__(self, params: EmulatorParams | None = None, *, substeps: int = 50, edge_steps: int = 32):
         self.p = params or EmulatorParams()
         if substeps < 1 or edge_steps < 1:
             raise ConfigError(f"substeps and edge_steps must be >= 1, got {substeps}, {edge_steps}")

@@ -14,7 +14,17 @@ from ..devices.emulator import EmulatorState, MemristorEmulator
 
 def imprint(emulator: MemristorEmulator, state: EmulatorState, patterns: torch.Tensor, t_pw: float,
             v_high: float = 1.0) -> EmulatorState:
-    """Present each class pattern once, gating only its own row; ``state``/result have shape (classes, inputs)."""
+    """All classes at once: row j sees pattern j with its switch closed for ``t_pw``; (classes, inputs).
+
+    Exact equivalent of :func:`imprint_sequential` when edges are ramps: with the switch open a gate follows the
+    1-D charge-redistribution ODE, so the rising and falling edge of another class's presentation cancel.
+    """
+    return emulator.apply_pulse(state, patterns * v_high, t_pw)
+
+
+def imprint_sequential(emulator: MemristorEmulator, state: EmulatorState, patterns: torch.Tensor, t_pw: float,
+                       v_high: float = 1.0) -> EmulatorState:
+    """Reference: present each class pattern in turn to every row, gating only row j (as the circuit does)."""
     n_classes = patterns.shape[0]
     rows = torch.arange(n_classes).unsqueeze(1)
     for j in range(n_classes):

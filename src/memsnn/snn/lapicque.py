@@ -78,6 +78,8 @@ def crossing_times(t: torch.Tensor, trace: torch.Tensor, level: float, starts: t
     """
     t = torch.as_tensor(t, dtype=torch.float64)
     trace = torch.as_tensor(trace, dtype=torch.float64)
+    if trace.dim() != 2 or trace.shape[0] != t.shape[0]:
+        raise ValueError(f"trace shape {tuple(trace.shape)} does not match {t.shape[0]} time points")
     out = torch.full((len(starts), trace.shape[1]), math.inf, dtype=torch.float64)
     above = trace > level
     for w, (a, b) in enumerate(zip(starts.tolist(), stops.tolist())):

@@ -66,7 +66,7 @@ def test_pulse_write_and_charge_redistribution():
 
 def test_fast_path_matches_step_by_step_reference():
     em = MemristorEmulator(substeps=200, edge_steps=64)
-    dt = 1e-6
+    dt = 4e-6
     t = torch.arange(0, 7e-3, dt, dtype=torch.float64)
     on = (t >= 1e-3) & (t < 6e-3)
     vd = on.double().unsqueeze(1) * torch.tensor([1.0, 0.5], dtype=torch.float64)

@@ -35,7 +35,7 @@ def test_imprint_batched_equals_sequential_and_reference():
     b = imprint_sequential(net.emulator, net.state, XPUE, 5e-3)
     assert torch.allclose(a.vc, b.vc, atol=1e-8)
     assert (a.vc[XPUE > 0] > 7.0).all() and (a.vc[XPUE == 0].abs() < 1e-6).all()
-    _, ref = imprint_reference(net.emulator, XPUE[:2], 5e-3, 15e-3, 10e-6)
+    _, ref = imprint_reference(net.emulator, XPUE[:2], 5e-3, 6e-3, 10e-6)
     assert torch.allclose(ref[-1], imprint(net.emulator, net.emulator.init_state((2, 9)), XPUE[:2], 5e-3).vc, atol=0.03)
 
 

@@ -205,6 +205,7 @@ def plot_gate_traces(t: np.ndarray, vc: np.ndarray, names: tuple[str, ...], path
 
 # ------------------------------------------------------------------------------------------------ commands
 def _config(args: argparse.Namespace) -> InSituConfig:
+    torch.set_num_threads(1)  # small tensors: threads only add overhead (and the machine is shared)
     cfg = InSituConfig.from_toml(args.config) if args.config else InSituConfig()
     changes: dict[str, Any] = {"dataset": args.dataset} if args.dataset else {}
     for kv in args.set or []:

@@ -72,3 +72,18 @@ class InSituNetwork:
         times = lapicque.first_crossing(self.neuron, cur) + 0.5 * input_rise
         times = torch.where(times <= window, times, torch.full_like(times, float("inf")))
         return InferenceResult(cur, times, lapicque.predict(times, cur, no_fire), vc)
+
+    def infer_reference(self, x: torch.Tensor, dt: float, t_end: float, input_rise: float = 0.0) -> torch.Tensor:
+        """Step-by-step reference of :meth:`infer`: sampled input ramps, emulator transient (switch open), column
+        currents, exact-exponential neuron steps, interpolated first crossings of the output; (N, classes) in s."""
+        x = check_patterns(x, self.n_inputs, "input pattern")
+        t = torch.arange(int(round(t_end / dt)) + 1, dtype=torch.float64) * dt
+        ramp = torch.clamp(t / input_rise, max=1.0) if input_rise > 0 else (t > 0).double()
+        shape = (len(t), x.shape[0], self.n_classes, self.n_inputs)
+        vd = (ramp.view(-1, 1, 1, 1) * x.view(1, -1, 1, self.n_inputs)).expand(shape)
+        vc0 = self.state.vc.expand(shape[1:])
+        _, i_d = self.emulator.transient(vc0, t, vd, torch.zeros(shape, dtype=torch.float64), False)
+        cur = i_d.sum(-1).reshape(len(t), -1)
+        out = lapicque.output(self.neuron, lapicque.membrane(self.neuron, cur, dt))
+        times = lapicque.crossing_times(t, out, 0.5 * self.neuron.v_high, torch.zeros(1), torch.tensor([t_end]))
+        return times.reshape(x.shape[0], self.n_classes)

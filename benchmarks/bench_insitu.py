@@ -41,7 +41,7 @@ def timed(fn, repeats: int) -> tuple[float, object]:
 def bench_dataset(name: str, repeats: int, n_test: int | None = None) -> dict:
     cfg = InSituConfig(dataset=name, n_test=n_test or 101).resolved()
     task = load_task(cfg)
-    window = cfg.period - cfg.t_pw if name == "mnist" else cfg.t_pw
+    window = cfg.t_pw
     p = EMULATOR_PRESETS.get(cfg.preset)
 
     def behavioural():

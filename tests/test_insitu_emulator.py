@@ -86,3 +86,19 @@ def test_iv_loop_check_c():
     assert abs(i[0].item()) < 1e-12 and abs(i[-1].item()) < 1e-3  # pinched at the origin
     _, v, ia = pinched_loop()
     assert torch.all((v == 0) <= (ia == 0))
+
+
+def test_closed_form_write_matches_rk4():
+    em = MemristorEmulator(substeps=2000)
+    vc = torch.tensor([0.0, 0.0, 0.3, 2.0, 7.0, 5.0, 0.0, -0.05, 0.01, 3.0], dtype=torch.float64)
+    vd = torch.tensor([1.0, 0.5, 1.0, 1.0, 1.0, 0.0, 0.2, 1.0, 0.01, -0.5], dtype=torch.float64)
+    from memsnn.devices.emulator import EmulatorState
+
+    s = EmulatorState(vc, vd, torch.zeros_like(vc))
+    fast, ref = em.hold(s, 5e-3).vc, em.hold(s, 5e-3, method="rk4").vc
+    assert torch.allclose(fast, ref, atol=2e-5)
+    # without leak the charge balance is exact
+    em0 = MemristorEmulator(EmulatorParams(r_leak=1e30), substeps=2000)
+    assert torch.allclose(em0.hold(s, 5e-3).vc, em0.hold(s, 5e-3, method="rk4").vc, atol=1e-7)
+    with pytest.raises(ConfigError, match="method"):
+        em.hold(s, 1e-3, method="euler")

@@ -39,7 +39,7 @@ def timed(fn, repeats: int) -> tuple[float, object]:
 
 
 def bench_dataset(name: str, repeats: int, n_test: int | None = None) -> dict:
-    cfg = InSituConfig(dataset=name, n_test=n_test or 101).resolved()
+    cfg = InSituConfig(dataset=name, n_test=n_test or 101, edge="ramp").resolved()  # PULSE inputs as in SPICE
     task = load_task(cfg)
     window = cfg.t_pw
     p = EMULATOR_PRESETS.get(cfg.preset)

@@ -42,3 +42,13 @@ def test_wrong_size_gates_leave_nothing_half_written(tmp_path, capsys):
     assert main(["insitu-infer", "--dataset", "xpue", "--gates", str(gates), "--out", str(out)]) == 2
     assert "expected (4, 9)" in capsys.readouterr().err
     assert not out.exists() and not (tmp_path / "r.partial").exists()
+
+
+@pytest.mark.skipif(__import__("shutil").which("ngspice") is None, reason="ngspice not installed (apt-get install -y ngspice)")
+def test_spice_command_end_to_end(tmp_path):
+    out = tmp_path / "spice"
+    assert main(["insitu-spice", "--dataset", "xpue", "--out", str(out)]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["spice_correct"] == m["behavioural_correct"] == 4 and m["winners_agree"] and m["same_neurons_fire"]
+    assert m["max_abs_dt_us"] < 15 and m["spice_wall_s"] > 0
+    assert (out / "gates.json").exists() and (out / "spice_output_voltages.png").exists()

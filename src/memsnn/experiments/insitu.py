@@ -50,7 +50,9 @@ class InSituConfig(Config):
     tstep: float = 0.0  # transient time step (s) (SPICE; also the input rise time)
     v_high: float = 1.0  # input voltage of an "on" pixel (V)
     phi_v: float = 1.2  # class-gate voltage while writing (V)
-    edge: str = "ramp"  # charge redistribution at input edges: ramp | single_step (SPICE UIC start)
+    # charge redistribution at input edges: ramp (PULSE inputs) | single_step (DC inputs from a SPICE UIC start, as
+    # in the paper's MNIST test) | auto (single_step for mnist, ramp for the pattern sets)
+    edge: str = "auto"
     no_fire: str = "class0"  # winner when no neuron crosses: class0 (paper) | max_current
     n_test: int = 101  # MNIST test images (first n in file order)
     mnist_per_class: int = 100
@@ -62,7 +64,7 @@ class InSituConfig(Config):
         super().validate()
         check_choice("dataset", self.dataset, TIMING)
         check_choice("preset", self.preset, EMULATOR_PRESETS.names())
-        check_choice("edge", self.edge, ("ramp", "single_step"))
+        check_choice("edge", self.edge, ("auto", "ramp", "single_step"))
         check_choice("no_fire", self.no_fire, ("class0", "max_current"))
         for name in ("t_pw", "period", "tstep"):
             check_positive(name, getattr(self, name), allow_zero=True)
@@ -76,8 +78,9 @@ class InSituConfig(Config):
     def resolved(self) -> "InSituConfig":
         """A copy with the dataset's paper timing filled in where a field is 0."""
         t_pw, period, tstep = TIMING.get(self.dataset, TIMING["xpue"])
+        edge = self.edge if self.edge != "auto" else ("single_step" if self.dataset == "mnist" else "ramp")
         return dataclasses.replace(self, t_pw=self.t_pw or t_pw, period=self.period or period,
-                                   tstep=self.tstep or tstep)
+                                   tstep=self.tstep or tstep, edge=edge)
 
 
 @dataclasses.dataclass
@@ -306,7 +309,8 @@ def cmd_infer(args: argparse.Namespace) -> int:
 def cmd_spice(args: argparse.Namespace) -> int:
     from ..spice.cosim import spice_infer, spice_train
 
-    cfg = _config(args)
+    # the netlist presents inputs as PULSE sources, whose edges ngspice ramps over one time step
+    cfg = dataclasses.replace(_config(args), edge="ramp")
     task = load_task(cfg, args.data_dir)
     if cfg.dataset == "mnist":
         if args.n_spice < 1:

@@ -52,3 +52,17 @@ def test_spice_command_end_to_end(tmp_path):
     assert m["spice_correct"] == m["behavioural_correct"] == 4 and m["winners_agree"] and m["same_neurons_fire"]
     assert m["max_abs_dt_us"] < 15 and m["spice_wall_s"] > 0
     assert (out / "gates.json").exists() and (out / "spice_output_voltages.png").exists()
+
+
+@pytest.mark.skipif(__import__("shutil").which("ngspice") is None, reason="ngspice not installed (apt-get install -y ngspice)")
+def test_spice_failure_leaves_nothing_half_written(tmp_path, monkeypatch, capsys):
+    """A netlist that ngspice cannot converge: one-line error, no results folder."""
+    import memsnn.spice.cosim as cosim
+
+    diverging = "* diverging\nB1 a 0 I = V(a)*V(a)*1e9+1\nR1 a 0 1k\nC1 a 0 1n\n.tran 1u 1m\n.end\n"
+    monkeypatch.setattr(cosim, "network_netlist", lambda *a, **k: (diverging, []))
+    out = tmp_path / "spice"
+    assert main(["insitu-spice", "--dataset", "xpue", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("memsnn: error: ngspice simulation failed") and "converge" in err
+    assert not out.exists() and not (tmp_path / "spice.partial").exists()

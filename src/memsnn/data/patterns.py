@@ -67,8 +67,8 @@ def resize_bicubic(images: np.ndarray, size: int) -> np.ndarray:
     """Resize uint8 images (N, H, W) to (N, size, size) with Pillow's default filter for mode L (bicubic)."""
     from PIL import Image
 
-    return np.stack([np.asarray(Image.fromarray(im, mode="L").resize((size, size), Image.Resampling.BICUBIC))
-                     for im in images])
+    images = np.ascontiguousarray(images, dtype=np.uint8)
+    return np.stack([np.asarray(Image.fromarray(im).resize((size, size), Image.Resampling.BICUBIC)) for im in images])
 
 
 def binarise_top(images: np.ndarray, top: int) -> np.ndarray:

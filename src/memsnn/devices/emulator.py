@@ -334,7 +334,7 @@ class MemristorEmulator:
         """
         t = torch.as_tensor(t, dtype=torch.float64)
         vd = torch.as_tensor(vd, dtype=torch.float64)
-        vs = torch.as_tensor(vs, dtype=torch.float64).expand_as(vd) if not isinstance(vs, torch.Tensor) or vs.shape != vd.shape else vs
+        vs = torch.as_tensor(vs, dtype=torch.float64).expand_as(vd)
         sw = torch.as_tensor(switch_on).expand(vd.shape)
         vc = torch.as_tensor(vc0, dtype=torch.float64).expand_as(vd[0]).clone()
         out = torch.empty_like(vd)

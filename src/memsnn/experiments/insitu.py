@@ -142,7 +142,7 @@ def confusion(labels: torch.Tensor, pred: torch.Tensor, n: int) -> torch.Tensor:
 
 
 # ------------------------------------------------------------------------------------------------ plots
-def _plt():
+def _plt() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -15,12 +15,7 @@ from memsnn.snn import lapicque
 from memsnn.snn.insitu_network import InSituNetwork
 from memsnn.snn.lapicque import LapicqueConfig
 
-INF = math.inf
-# spec E: ngspice crossing times (µs after window start) of the paper's circuit
-E_XPUE = {(0, 0): 320.5, (1, 1): 324.7, (2, 2): 157.5, (2, 3): 327.5, (3, 3): 208.6, (3, 2): 318.6}
-E_DIGITS = [[80, INF, 100, 100, 130, 100], [INF, 322.7, INF, INF, INF, INF], [96.3, INF, 86.3, 96.3, 156.3, 106.3],
-            [96.9, INF, 96.9, 86.9, 126.9, 96.9], [125.3, INF, 155.3, 125.3, 105.3, 125.3],
-            [91.9, INF, 111.9, 91.9, 131.9, 81.9]]
+from insitu_golden import e_table, within  # noqa: E402
 
 
 def trained(patterns):
@@ -39,22 +34,11 @@ def test_imprint_batched_equals_sequential_and_reference():
     assert torch.allclose(ref[-1], imprint(net.emulator, net.emulator.init_state((2, 9)), XPUE[:2], 5e-3).vc, atol=0.03)
 
 
-def test_xpue_crossing_times_match_spice_e():
-    res = trained(XPUE).infer(XPUE, window=5e-3, input_rise=10e-6)
-    assert res.predictions.tolist() == [0, 1, 2, 3]
-    t = res.times * 1e6
-    for (img, out), want in E_XPUE.items():
-        assert abs(t[img, out].item() - want) < 15
-    assert torch.isinf(t[0, 1:]).all() and torch.isinf(t[1, [0, 2, 3]]).all()
-
-
-def test_012345_crossing_times_match_spice_e():
-    res = trained(DIGITS_012345).infer(DIGITS_012345, window=5e-3, input_rise=10e-6)
-    assert res.predictions.tolist() == list(range(6))
-    t = (res.times * 1e6).tolist()
-    for row, want_row in zip(t, E_DIGITS):
-        for got, want in zip(row, want_row):
-            assert (math.isinf(got) and math.isinf(want)) or abs(got - want) < 15
+@pytest.mark.parametrize("name, patterns", [("xpue", XPUE), ("012345", DIGITS_012345)])
+def test_crossing_times_match_spice_e(name, patterns):
+    res = trained(patterns).infer(patterns, window=5e-3, input_rise=10e-6)
+    assert res.predictions.tolist() == list(range(patterns.shape[0]))
+    assert within((res.times * 1e6).tolist(), e_table(name), 15.0)
 
 
 def test_simple_behavioural_model_f():
@@ -88,7 +72,7 @@ def test_neuron_reference_matches_closed_form_g():
 
 
 def test_prediction_rules_h():
-    times = torch.tensor([[INF, 5.0, 5.0], [INF, INF, INF], [3.0, INF, 1.0]])
+    times = torch.tensor([[math.inf, 5.0, 5.0], [math.inf] * 3, [3.0, math.inf, 1.0]])
     cur = torch.tensor([[0.0, 1.0, 1.0], [1.0, 3.0, 2.0], [2.0, 0.0, 3.0]])
     assert lapicque.predict(times).tolist() == [1, 0, 2]
     assert lapicque.predict(times, cur, "max_current").tolist() == [1, 1, 2]

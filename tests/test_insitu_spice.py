@@ -22,6 +22,8 @@ from memsnn.spice.cosim import spice_infer, spice_train
 from memsnn.spice.netlist import NetworkStimulus, emulator_netlist, network_netlist, neuron_netlist
 from memsnn.spice.ngspice import NgspiceError, find_ngspice, parse_raw, run_netlist
 
+from insitu_golden import e_table, within
+
 needs_ngspice = pytest.mark.skipif(shutil.which("ngspice") is None and not os.environ.get("MEMSNN_NGSPICE"),
                                    reason="ngspice not installed (apt-get install -y ngspice)")
 
@@ -91,8 +93,8 @@ def test_neuron_in_ngspice_check_g():
 
 
 @needs_ngspice
-@pytest.mark.parametrize("patterns", [XPUE, DIGITS_012345], ids=["xpue", "012345"])
-def test_network_spice_agrees_with_behavioural(patterns):
+@pytest.mark.parametrize("name, patterns", [("xpue", XPUE), ("012345", DIGITS_012345)])
+def test_network_spice_agrees_with_behavioural(name, patterns):
     n_c, n_in = patterns.shape
     p, cfg = EmulatorParams(), LapicqueConfig()
     gates, _ = spice_train(patterns, 5e-3, 15e-3, 10e-6, p, cfg)
@@ -107,6 +109,7 @@ def test_network_spice_agrees_with_behavioural(patterns):
     assert torch.equal(torch.isinf(times), torch.isinf(beh.times))
     fin = torch.isfinite(times)
     assert ((times - beh.times)[fin].abs() < 15e-6).all()
+    assert within((times * 1e6).tolist(), e_table(name), 15.0)  # and the paper's circuit (spec E)
 
 
 @needs_ngspice

@@ -71,3 +71,30 @@ def test_spiking_layer_chunking_and_read_modes() -> None:
     for mode in ("per_step", "per_sample"):
         res = SpikingLinear(crossbar=xb, read_noise=0.1, read_mode=mode).rate(x, 200, 50.0, g)
         assert res.rate.shape == (8,) and res.last_weights.shape == (8, 100)
+
+
+def test_lag_bound_certifies_and_counts_match_step_simulation() -> None:
+    from memsnn.snn.neurons import lag_probability_bound
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(6, 100, generator=g) * 0.6 + 0.2
+    W = torch.rand(100, generator=g)
+    # a threshold far above any step's input is certified; one below the typical input is not
+    assert (lag_probability_bound(x, W, 80.0, 1000) < 1e-9).all()
+    assert (lag_probability_bound(x, W * 0.3, 80.0, 1000) == 0).all()  # Σ W < θ: impossible
+    assert (lag_probability_bound(x, W, 20.0, 1000) == 1.0).all()
+    # distributions agree: mean and spread of rates over many repeats, counts path vs step path
+    xs = x[:1].expand(400, 100)
+    auto = SpikingLinear(weights=W, sampling="auto").rate(xs, 300, 60.0, torch.Generator().manual_seed(1)).rate
+    steps = SpikingLinear(weights=W, sampling="steps").rate(xs, 300, 60.0, torch.Generator().manual_seed(2)).rate
+    assert abs(float(auto.mean() - steps.mean())) < 3 * float(steps.std()) / 20 + 1e-3
+    assert 0.5 < float(auto.std() / steps.std()) < 2.0
+
+
+def test_auto_sampling_falls_back_to_steps_when_not_certified() -> None:
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(4, 100, generator=g)
+    W = torch.rand(100, generator=g)
+    a = SpikingLinear(weights=W, sampling="auto").rate(x, 200, 10.0, torch.Generator().manual_seed(3)).rate
+    b = SpikingLinear(weights=W, sampling="steps").rate(x, 200, 10.0, torch.Generator().manual_seed(3)).rate
+    assert torch.equal(a, b)  # θ = 10 ≪ typical input: every sample is simulated step by step

@@ -33,16 +33,29 @@ class Crossbar:
         self.device = device
         self.mapping = mapping
         self.shape = tuple(shape)
-        self.state = state if state is not None else device.init_state(self.shape, generator)
+        self._state = state if state is not None else device.init_state(self.shape, generator)
+        self._weights: torch.Tensor | None = None
+
+    @property
+    def state(self) -> RRAMState:
+        """Device states."""
+        return self._state
+
+    @state.setter
+    def state(self, value: RRAMState) -> None:
+        self._state = value
+        self._weights = None
 
     @property
     def R(self) -> torch.Tensor:
         """True resistances."""
-        return self.state.R
+        return self._state.R
 
     def weights(self) -> torch.Tensor:
-        """Noise-free stored weights (clamped to [0,1])."""
-        return self.mapping.resistance_to_weight(self.state.R)
+        """Noise-free stored weights (clamped to [0,1]); cached until the state changes."""
+        if self._weights is None:
+            self._weights = self.mapping.resistance_to_weight(self._state.R)
+        return self._weights
 
     def read_weights(self, noise: float | torch.Tensor = 0.0, batch_shape: tuple[int, ...] = (),
                      generator: torch.Generator | None = None, dtype: torch.dtype | None = None) -> torch.Tensor:
@@ -66,5 +79,6 @@ class Crossbar:
         target = self.mapping.weight_to_resistance(target_weights.to(self.state.R.dtype).reshape(self.state.R.shape))
         R, stats = write_verify(self.device, self.state.R, target, cfg, read_noise=read_noise, tolerance=tolerance,
                                 generator=generator)
-        self.state = RRAMState(R=R)
+        if stats.pulses.any():
+            self.state = RRAMState(R=R)
         return stats

@@ -16,7 +16,7 @@ from typing import Iterable
 import torch
 
 from ..errors import DataError
-from .paths import cache_dir, candidate_roots, download
+from .paths import cache_dir, download, locate
 from .text import Vocab
 
 GLOVE_ZIP_URL = "https://nlp.stanford.edu/data/glove.6B.zip"
@@ -65,26 +65,17 @@ def read_glove(path: str | Path, dim: int = 100, words: Iterable[str] | None = N
 def locate_glove(path: str | Path | None = None, data_dir: str | Path | None = None, dim: int = 100,
                  *, allow_download: bool = True) -> Path:
     """The GloVe file to use: explicit path, else the first candidate under the data roots, else a download."""
-    if path is not None:
-        p = Path(path)
-        if not p.exists():
-            raise DataError(f"GloVe file not found: {p}")
-        return p
-    if data_dir is not None and not Path(data_dir).is_dir():
-        raise DataError(f"data folder {data_dir} does not exist (it should hold glove/glove.6B.{dim}d.txt[.gz])")
-    roots = candidate_roots(data_dir)
-    for root in roots:
-        for rel in CANDIDATES:
-            if (root / rel.format(d=dim)).exists():
-                return root / rel.format(d=dim)
-    if not allow_download or data_dir is not None:
-        raise DataError(f"GloVe {dim}d not found under {', '.join(map(str, roots))}; "
-                        f"expected glove/glove.6B.{dim}d.txt[.gz]")
-    zpath = download(GLOVE_ZIP_URL, cache_dir() / "data" / "glove" / "glove.6B.zip", size=GLOVE_ZIP_SIZE)
-    target = cache_dir() / "data" / "glove" / f"glove.6B.{dim}d.txt"
-    with zipfile.ZipFile(zpath) as zf:
-        zf.extract(f"glove.6B.{dim}d.txt", target.parent)
-    return target
+
+    def fetch() -> Path:
+        zpath = download(GLOVE_ZIP_URL, cache_dir() / "data" / "glove" / "glove.6B.zip", size=GLOVE_ZIP_SIZE)
+        target = cache_dir() / "data" / "glove" / f"glove.6B.{dim}d.txt"
+        with zipfile.ZipFile(zpath) as zf:
+            zf.extract(f"glove.6B.{dim}d.txt", target.parent)
+        return target
+
+    return locate(f"GloVe {dim}d", [c.format(d=dim) for c in CANDIDATES],
+                  f"glove/glove.6B.{dim}d.txt[.gz] (lines 'word v1 ... v{dim}')", path, data_dir,
+                  fetch if allow_download else None)
 
 
 def embedding_matrix(vocab: Vocab, vectors: dict[str, torch.Tensor], dim: int = 100, *, oov_std: float = 0.6,

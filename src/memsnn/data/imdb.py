@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from ..errors import DataError
-from .paths import cache_dir, candidate_roots, download
+from .paths import cache_dir, download, locate
 from .text import tokenize_corpus
 
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
@@ -111,21 +111,9 @@ def read_aclimdb(path: str | Path) -> list[tuple[str, int, int, int, str]]:
 
 def locate_imdb(path: str | Path | None = None, data_dir: str | Path | None = None, *, allow_download: bool = True) -> Path:
     """The IMDB source to use: an explicit path, else the first candidate under the data roots, else a download."""
-    if path is not None:
-        p = Path(path)
-        if not p.exists():
-            raise DataError(f"IMDB data not found at {p}; expected {LAYOUT}")
-        return p
-    if data_dir is not None and not Path(data_dir).is_dir():
-        raise DataError(f"data folder {data_dir} does not exist (it should hold imdb/ with {LAYOUT})")
-    roots = candidate_roots(data_dir)
-    for root in roots:
-        for rel in CANDIDATES:
-            if (root / rel).exists():
-                return root / rel
-    if not allow_download or data_dir is not None:
-        raise DataError(f"IMDB data not found under {', '.join(map(str, roots))}; expected imdb/{LAYOUT}")
-    return download(IMDB_URL, cache_dir() / "data" / "imdb" / "aclImdb_v1.tar.gz", md5=IMDB_MD5)
+    fetch = (lambda: download(IMDB_URL, cache_dir() / "data" / "imdb" / "aclImdb_v1.tar.gz", md5=IMDB_MD5)) \
+        if allow_download else None
+    return locate("IMDB data", CANDIDATES, f"imdb/{LAYOUT}", path, data_dir, fetch)
 
 
 def _cache_key(source: Path) -> str:

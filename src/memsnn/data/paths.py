@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import urllib.request
 from pathlib import Path
+from typing import Callable, Sequence
 
 from ..errors import DataError
 
@@ -94,3 +95,27 @@ def download(url: str, dest: str | Path, sha256: str | None = None, *, md5: str 
         if os.path.exists(tmp):
             os.unlink(tmp)
     return dest
+
+
+def locate(what: str, candidates: Sequence[str], layout: str, path: str | Path | None = None,
+           data_dir: str | Path | None = None, fetch: Callable[[], Path] | None = None) -> Path:
+    """A data source: an explicit ``path``, else the first of ``candidates`` under the data roots, else ``fetch()``.
+
+    Raises DataError naming the path and the expected ``layout`` when it is missing (no download when an explicit
+    path or data folder was given).
+    """
+    if path is not None:
+        p = Path(path)
+        if not p.exists():
+            raise DataError(f"{what} not found at {p}; expected {layout}")
+        return p
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise DataError(f"data folder {data_dir} does not exist (it should hold {layout})")
+    roots = candidate_roots(data_dir)
+    for root in roots:
+        for rel in candidates:
+            if (root / rel).exists():
+                return root / rel
+    if fetch is None or data_dir is not None:
+        raise DataError(f"{what} not found under {', '.join(map(str, roots))}; expected {layout}")
+    return fetch()

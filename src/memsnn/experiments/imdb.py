@@ -26,7 +26,7 @@ from ..learning.conversion import Metrics, TextModel, ann_epoch, ann_evaluate, m
 from ..learning.optim import Adagrad
 from ..learning.rate_gradient import direct_epoch, rate_to_probability
 from ..results import (RunDir, atomic_save_torch, atomic_write_csv, atomic_write_json, environment_info, save_figure)
-from ..snn.layers import READ_MODES, SpikingLinear
+from ..snn.layers import READ_MODES, SAMPLING, SpikingLinear
 from .imdb_data import ImdbData, prepare_imdb
 
 
@@ -47,6 +47,8 @@ class ImdbConfig(Config):
     threshold_direct: float = 56.75
     read_noise: float = 0.0
     read_mode: str = "per_step"
+    spike_sampling: str = "auto"  # auto: certified spike-count sampling where exact, else steps
+    lag_tolerance: float = 1e-9
     r_tolerance: float = 0.005
     max_rounds: int = 5
     R_min: float = 2200.0
@@ -80,6 +82,8 @@ class ImdbConfig(Config):
         check_positive("threshold_direct", self.threshold_direct)
         check_range("read_noise", self.read_noise, 0.0, 1.0, closed="[)")
         check_choice("read_mode", self.read_mode, READ_MODES)
+        check_choice("spike_sampling", self.spike_sampling, SAMPLING)
+        check_range("lag_tolerance", self.lag_tolerance, 0.0, 1.0, closed="[]")
         check_range("r_tolerance", self.r_tolerance, 0.0, 1.0, closed="()")
         check_positive("max_rounds", self.max_rounds)
         self.mapping().validate()
@@ -130,6 +134,12 @@ def make_crossbar(cfg: ImdbConfig, generator: torch.Generator, state: RRAMState 
     """A fresh crossbar (devices initialised U[R_init ± R_var/2]) or one restored from ``state``."""
     device = RRAMDevice(cfg.device_params(), method=cfg.device_method)
     return Crossbar(device, cfg.mapping(), cfg.array_shape, generator, state)
+
+
+def make_layer(cfg: ImdbConfig, *, weights: torch.Tensor | None = None, crossbar: Crossbar | None = None) -> SpikingLinear:
+    """The output layer over plain weights or a crossbar, with the config's read and sampling modes."""
+    return SpikingLinear(weights=weights, crossbar=crossbar, read_noise=cfg.read_noise if crossbar is not None else 0.0,
+                         read_mode=cfg.read_mode, sampling=cfg.spike_sampling, lag_tolerance=cfg.lag_tolerance)
 
 
 def _progress_bar(total: int, desc: str) -> Any:
@@ -211,7 +221,7 @@ def run_convert(cfg: ImdbConfig, data: ImdbData, rundir: RunDir | None = None) -
     x_test = mean_inputs(model.emb, data.test)
     bar = _progress_bar(len(data.test), "SNN test")
     t0 = time.perf_counter()
-    snn = SpikingLinear(weights=model.W)
+    snn = make_layer(cfg, weights=model.W)
     m, _ = snn_evaluate(snn, x_test, data.test_labels, cfg.T, cfg.threshold_convert, g, cfg.eval_batch,
                         progress=bar.update)
     bar.close()
@@ -224,7 +234,7 @@ def run_convert(cfg: ImdbConfig, data: ImdbData, rundir: RunDir | None = None) -
         program_s = time.perf_counter() - t0
         stored = xbar.weights().reshape(-1)
         one_read = xbar.read_weights(cfg.read_noise, generator=g).reshape(-1)
-        layer = SpikingLinear(crossbar=xbar, read_noise=cfg.read_noise, read_mode=cfg.read_mode)
+        layer = make_layer(cfg, crossbar=xbar)
         bar = _progress_bar(len(data.test), "SNN+memristors test")
         t0 = time.perf_counter()
         m, _ = snn_evaluate(layer, x_test, data.test_labels, cfg.T, cfg.threshold_convert, g, cfg.eval_batch,
@@ -249,9 +259,7 @@ def run_direct(cfg: ImdbConfig, data: ImdbData, rundir: RunDir | None = None,
     write_cfg = cfg.write_config("direct")
 
     def layer() -> SpikingLinear:
-        if xbar is not None:
-            return SpikingLinear(crossbar=xbar, read_noise=cfg.read_noise, read_mode=cfg.read_mode)
-        return SpikingLinear(weights=model.W)
+        return make_layer(cfg, crossbar=xbar) if xbar is not None else make_layer(cfg, weights=model.W)
 
     def state() -> dict[str, torch.Tensor]:
         s = {"emb": model.emb, "W": model.W, "sum_e": opt_e.sum, "sum_w": opt_w.sum}
@@ -351,6 +359,7 @@ _FLAGS: dict[str, tuple[str, type, str]] = {
     "threshold_direct": ("--threshold-direct", float, "IF threshold of approach 2 (56.75)"),
     "read_noise": ("--read-noise", float, "relative read noise n (uniform ±n)"),
     "read_mode": ("--read-mode", str, "per_step (reference), per_sample or ideal crossbar reads"),
+    "spike_sampling": ("--spike-sampling", str, "auto (certified spike counts where exact) or steps"),
     "r_tolerance": ("--r-tolerance", float, "write–verify relative resistance tolerance"),
     "max_rounds": ("--max-rounds", int, "write–verify rounds (MaxN)"),
     "R_min": ("--r-min", float, "resistance of weight 1 (Ω)"),

@@ -11,15 +11,22 @@ import argparse
 import importlib
 import pkgutil
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from . import __version__
 from .errors import MemsnnError
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument parser whose usage errors are one line: ``memsnn <command>: error: ...`` (exit status 2)."""
+
+    def error(self, message: str) -> "NoReturn":  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with all discovered sub-commands."""
-    parser = argparse.ArgumentParser(prog="memsnn", description="Memristor-based spiking neural network simulator")
+    parser = _Parser(prog="memsnn", description="Memristor-based spiking neural network simulator")
     parser.add_argument("--version", action="version", version=f"memsnn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     from . import experiments

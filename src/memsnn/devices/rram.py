@@ -119,52 +119,66 @@ def pulse_euler(p: RRAMParams, R0: torch.Tensor, v: Tensorish, width: Tensorish)
 
 
 class EulerResponseTable:
-    """The reference Euler response of one pulse option, tabulated once and evaluated by cubic Hermite interpolation.
+    """The reference Euler responses of pulses of one voltage, tabulated once, evaluated by cubic Hermite interpolation.
 
     For a fixed voltage the Euler step is the map ``u ← u − c·u²`` (c = k·dt) on the distance u to the boundary, so
-    N steps form a fixed smooth function φ_N(u). It is computed with its derivative (chain rule,
-    ``φ' = Π(1 − 2c·u_k)``) on a log-spaced grid of u and interpolated: relative error ≈ 1e-12, i.e. the Euler
-    path at the cost of one lookup instead of N sequential steps.
+    a pulse of N steps is a fixed smooth function φ_N(u). One pass of max(N) steps over a log-spaced grid of u
+    records φ_N and its derivative (chain rule, ``φ' = Π(1 − 2c·u_k)``) for every requested N; evaluation is one
+    interpolation for all N at once. Relative error ≈ 1e-12: the Euler path at the cost of a lookup.
     """
 
-    def __init__(self, c: float, steps: int, u_min: float = 1e-2, u_max: float = 1e6, per_decade: int = 400):
+    def __init__(self, c: float, steps: tuple[int, ...], u_min: float = 1e-2, u_max: float = 1e6,
+                 per_decade: int = 400):
         self.c, self.steps = c, steps
         self.log_min = math.log(u_min)
         n = int(round(math.log10(u_max / u_min) * per_decade)) + 1
         self.delta = (math.log(u_max) - self.log_min) / (n - 1)
         self.u_min, self.u_max = u_min, u_max
         grid = torch.exp(self.log_min + self.delta * torch.arange(n, dtype=torch.float64))
+        values = torch.empty(len(steps), n, dtype=torch.float64)
+        derivs = torch.empty_like(values)
         u, d = grid.clone(), torch.ones_like(grid)
-        for _ in range(steps):
+        for k in range(max(steps, default=0) + 1):
+            for j, sj in enumerate(steps):
+                if sj == k:
+                    values[j], derivs[j] = u, d
             live = u > 0
             d = torch.where(live, d * (1.0 - 2.0 * c * u), d)
             u = torch.where(live, u - c * u * u, u)
-        self.grid, self.values, self.derivs = grid, u, d
+        self.grid, self.values, self.derivs = grid, values, derivs
 
     def __call__(self, u0: torch.Tensor) -> torch.Tensor:
-        """φ_N(u0); u0 ≤ 0 is returned unchanged, tiny u0 follows the first-order map, u0 > u_max is integrated."""
-        x = (torch.log(u0.clamp(self.u_min, self.u_max)) - self.log_min) / self.delta
-        i = x.floor().clamp(0, self.grid.numel() - 2).long()
-        u_a, u_b = self.grid[i], self.grid[i + 1]
-        h = u_b - u_a
-        s = (u0.clamp(self.u_min, self.u_max) - u_a) / h
-        h00, h10 = (1 + 2 * s) * (1 - s) ** 2, s * (1 - s) ** 2
-        h01, h11 = s * s * (3 - 2 * s), s * s * (s - 1)
-        out = h00 * self.values[i] + h10 * h * self.derivs[i] + h01 * self.values[i + 1] + h11 * h * self.derivs[i + 1]
-        small = u0 < self.u_min
+        """φ_N(u0) for every N, shape u0.shape + (len(steps),); u0 ≤ 0 stays, tiny u0 follows the first-order map,
+        u0 > u_max is integrated step by step."""
+        uc = u0.clamp(self.u_min, self.u_max)
+        i = ((torch.log(uc) - self.log_min) / self.delta).floor_().clamp_(0, self.grid.numel() - 2).long()
+        u_a = self.grid[i]
+        h = self.grid[i + 1] - u_a
+        s = ((uc - u_a) / h).unsqueeze(-1)
+        h = h.unsqueeze(-1)
+        va, vb = self.values[:, i].movedim(0, -1), self.values[:, i + 1].movedim(0, -1)
+        da, db = self.derivs[:, i].movedim(0, -1), self.derivs[:, i + 1].movedim(0, -1)
+        s2, r = s * s, 1 - s
+        r2 = r * r
+        out = (1 + 2 * s) * r2 * va + s * r2 * h * da + s2 * (3 - 2 * s) * vb + s2 * (s - 1) * h * db
+        u0e = u0.unsqueeze(-1)
+        small = u0e < self.u_min
         if bool(small.any()):
-            out = torch.where(small, u0 * (self.values[0] / self.grid[0]), out)
-        big = u0 > self.u_max
+            out = torch.where(small, u0e * (self.values[:, 0] / self.grid[0]), out)
+        big = u0e > self.u_max
         if bool(big.any()):
-            ub = u0.clone()
-            for _ in range(self.steps):
-                ub = torch.where(ub > 0, ub - self.c * ub * ub, ub)
-            out = torch.where(big, ub, out)
-        return torch.where(u0 > 0, out, u0)
+            cols = []
+            for n_steps in self.steps:
+                ub = u0.clone()
+                for _ in range(n_steps):
+                    ub = torch.where(ub > 0, ub - self.c * ub * ub, ub)
+                cols.append(ub)
+            out = torch.where(big, torch.stack(cols, -1), out)
+        return torch.where(u0e > 0, out, u0e)
 
 
 @functools.lru_cache(maxsize=256)
-def _euler_table(c: float, steps: int) -> EulerResponseTable:
+def _euler_table(c: float, steps: tuple[int, ...]) -> EulerResponseTable:
     return EulerResponseTable(c, steps)
 
 
@@ -180,16 +194,25 @@ class RRAMDevice:
         self.method = method
         self.dtype = dtype
         self.device = device
+        self._coeffs: dict[float, tuple[float, float, float]] = {}
 
-    def euler_table(self, v: float, width: float) -> EulerResponseTable:
-        """The (cached, shared between devices) tabulated Euler response of a pulse option."""
-        k, _, _ = rate_and_boundary(self.params, torch.tensor(float(v), dtype=torch.float64))
-        return _euler_table(float(k) * self.params.dt, euler_steps(self.params, width))
+    def coefficients(self, v: float) -> tuple[float, float, float]:
+        """(k = |s(v)|, boundary, direction) of a voltage as Python floats (cached)."""
+        if v not in self._coeffs:
+            k, b, d = rate_and_boundary(self.params, torch.tensor(float(v), dtype=torch.float64))
+            self._coeffs[v] = (float(k), float(b), float(d))
+        return self._coeffs[v]
 
-    def _euler_tabulated(self, R: torch.Tensor, v: float, width: float) -> torch.Tensor:
-        _, b, d = rate_and_boundary(self.params, torch.tensor(float(v), dtype=R.dtype, device=R.device))
+    def euler_table(self, v: float, widths: Sequence[float]) -> EulerResponseTable:
+        """The (cached, shared between devices) tabulated Euler responses of pulses (v, each width)."""
+        return _euler_table(self.coefficients(v)[0] * self.params.dt, tuple(euler_steps(self.params, w) for w in widths))
+
+    def _euler_tabulated(self, R: torch.Tensor, v: float, widths: Sequence[float]) -> torch.Tensor:
+        """Euler responses of R to (v, each width), shape R.shape + (len(widths),)."""
+        _, b, d = self.coefficients(v)
         u0 = d * (b - R)
-        return torch.where(u0 > 0, b - d * self.euler_table(v, width)(u0), R)
+        Ru = R.unsqueeze(-1)
+        return torch.where(u0.unsqueeze(-1) > 0, b - d * self.euler_table(v, widths)(u0), Ru)
 
     def init_state(self, shape: tuple[int, ...], generator: torch.Generator | None = None) -> RRAMState:
         """R ~ U[R_init − R_var/2, R_init + R_var/2] (Huang et al. 2022 §3)."""
@@ -198,19 +221,18 @@ class RRAMDevice:
         return RRAMState(R=p.R_init - p.R_var / 2 + p.R_var * u)
 
     def pulse(self, R: torch.Tensor, v: Tensorish, width: Tensorish) -> torch.Tensor:
-        """Resistance after a pulse with this device's integration method (Euler: tabulated per option)."""
+        """Resistance after a pulse with this device's integration method (Euler: tabulated)."""
         if self.method == "exact":
             return pulse_exact(self.params, R, v, width)
         v_t, w_t = torch.broadcast_tensors(_as_tensor(v, R), _as_tensor(width, R))
         shape = torch.broadcast_shapes(R.shape, v_t.shape)
         R, v_t, w_t = R.expand(shape), v_t.expand(shape), w_t.expand(shape)
-        pairs = torch.unique(torch.stack([v_t.reshape(-1), w_t.reshape(-1)], 1), dim=0)
-        if pairs.shape[0] == 1:
-            return self._euler_tabulated(R, float(pairs[0, 0]), float(pairs[0, 1]))
         out = R.clone()
-        for vv, ww in pairs.tolist():
-            sel = (v_t == vv) & (w_t == ww)
-            out[sel] = self._euler_tabulated(R[sel], vv, ww)
+        for vv in torch.unique(v_t).tolist():
+            sel = v_t == vv
+            widths, col = torch.unique(w_t[sel], return_inverse=True)
+            resp = self._euler_tabulated(R[sel], vv, widths.tolist())
+            out[sel] = resp.gather(-1, col.unsqueeze(-1)).squeeze(-1)
         return out
 
     def predict_options(self, R: torch.Tensor, v: float, widths: Sequence[float]) -> torch.Tensor:
@@ -218,7 +240,7 @@ class RRAMDevice:
         if self.method == "exact":
             w = torch.tensor(list(widths), dtype=R.dtype, device=R.device)
             return pulse_exact(self.params, R.unsqueeze(-1), v, w)
-        return torch.stack([self._euler_tabulated(R, v, w) for w in widths], dim=-1)
+        return self._euler_tabulated(R, v, widths)
 
     def apply_pulse(self, state: RRAMState, v: Tensorish, width: Tensorish, mask: torch.Tensor | None = None,
                     generator: torch.Generator | None = None) -> RRAMState:

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from ..data.bags import TokenBags
 from ..snn.layers import SpikingLinear
+from ..runtime import torch_threads
 from .optim import Adagrad
 
 Progress = Callable[[int], None]
@@ -65,6 +66,12 @@ def ann_evaluate(model: TextModel, bags: TokenBags, labels: torch.Tensor, offset
 def ann_epoch(model: TextModel, bags: TokenBags, labels: torch.Tensor, order: torch.Tensor, opt_emb: Adagrad,
               opt_w: Adagrad, offset: float, progress: Progress | None = None) -> Metrics:
     """One epoch of online (batch size 1) ANN training in the given sample order; returns running train metrics."""
+    with torch_threads(1):
+        return _ann_epoch(model, bags, labels, order, opt_emb, opt_w, offset, progress)
+
+
+def _ann_epoch(model: TextModel, bags: TokenBags, labels: torch.Tensor, order: torch.Tensor, opt_emb: Adagrad,
+               opt_w: Adagrad, offset: float, progress: Progress | None) -> Metrics:
     emb, W = model.emb, model.W
     ids_all, w_all, offs = bags.ids, bags.weights, bags.offsets.tolist()
     labels_f = labels.to(torch.float32).tolist()

@@ -19,6 +19,7 @@ from ..crossbar.programming import WriteVerifyConfig
 from ..data.bags import TokenBags
 from ..snn.layers import SpikingLinear
 from .conversion import Metrics, Progress, TextModel
+from ..runtime import torch_threads
 from .optim import Adagrad
 
 
@@ -53,6 +54,15 @@ def direct_epoch(model: TextModel, layer: SpikingLinear, bags: TokenBags, labels
     ``layer`` holds either ``model.W`` (no crossbar) or the crossbar. ``trace`` (optional) collects
     (sample index, expected weight, written weight) of synapse 0 every ``trace_every`` samples (Fig. 5a).
     """
+    with torch_threads(1):
+        return _direct_epoch(model, layer, bags, labels, order, opt_emb, opt_w, T, threshold, scale, write_cfg,
+                             generator, progress, trace, trace_every)
+
+
+def _direct_epoch(model: TextModel, layer: SpikingLinear, bags: TokenBags, labels: torch.Tensor, order: torch.Tensor,
+                  opt_emb: Adagrad, opt_w: Adagrad, T: int, threshold: float, scale: float,
+                  write_cfg: WriteVerifyConfig | None, generator: torch.Generator | None, progress: Progress | None,
+                  trace: list[tuple[int, float, float]] | None, trace_every: int) -> DirectStepStats:
     emb = model.emb
     xbar: Crossbar | None = layer.crossbar
     ids_all, w_all, offs = bags.ids, bags.weights, bags.offsets.tolist()

@@ -1,0 +1,20 @@
+"""Runtime settings shared by the experiments."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+import torch
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run a block with ``n`` intra-op threads (online loops over tiny tensors gain nothing from more, and lose
+    milliseconds per operation to thread synchronisation on a busy machine)."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)

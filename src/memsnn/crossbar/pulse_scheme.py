@@ -80,7 +80,8 @@ class DeviceSynapses:
 
     def __init__(self, device: Any, shape: tuple[int, ...], g1: float, *, pre_encoding: Encoding | None = None,
                  post_encoding: Encoding | None = None, width_pot: float = 10e-9, width_dep: float = 1e-9,
-                 faithful_lut_depression: bool = False, invert_polarity: bool = False):
+                 faithful_lut_depression: bool = False, invert_polarity: bool = False,
+                 bp_widths: tuple[float, float] | None = None):
         self.device = device
         self.g1 = float(g1)
         self.pre_encoding = pre_encoding
@@ -89,6 +90,7 @@ class DeviceSynapses:
         self.width_dep = width_dep
         self.faithful_lut_depression = faithful_lut_depression
         self.invert_polarity = invert_polarity
+        self.bp_widths = bp_widths or (width_dep, width_dep)
         self.meter = EnergyMeter()
         self.state = device.init_state(shape)
         self.w = device.conductance(self.state) / self.g1
@@ -154,7 +156,15 @@ class DeviceSynapses:
         if bool(xe.any()):
             self.depress_columns(xe, self.post_encoding(to))
 
-    def count_pulses(self, counts: torch.Tensor, v_rows: torch.Tensor, width: float) -> None:
+    def bp_update(self, counts: torch.Tensor, delta: torch.Tensor, lr: float = 1.0) -> None:
+        """Approximate BP on a 2-D array: column i gets ``counts[i]`` pulses; row j's voltage encodes the error δ_j,
+        ``pre_encoding(δ+)`` for δ > 0 (potentiation) and ``post_encoding(δ−)`` (negative) for δ < 0; pulse widths
+        ``bp_widths`` = (positive, negative). ``lr`` is folded into the encodings and ignored here."""
+        assert self.pre_encoding is not None and self.post_encoding is not None
+        v = self.pre_encoding(torch.clamp(delta, min=0.0)) + self.post_encoding(torch.clamp(-delta, min=0.0))
+        self.count_pulses(counts, v, self.bp_widths)
+
+    def count_pulses(self, counts: torch.Tensor, v_rows: torch.Tensor, widths: tuple[float, float]) -> None:
         """Approximate-BP programming of a 2-D array: column i receives ``counts[i]`` pulses, each with the signed
         row voltages ``v_rows`` ([No]). Only rows with v ≠ 0 and columns with counts > 0 are touched."""
         rows = torch.nonzero(v_rows, as_tuple=True)[0]
@@ -166,6 +176,7 @@ class DeviceSynapses:
         n = counts[cols].to(torch.int64)[None, :].expand(rows.numel(), -1)
         if self.invert_polarity:
             v = -v
+        width = torch.where(v > 0, torch.tensor(widths[0], dtype=v.dtype), torch.tensor(widths[1], dtype=v.dtype))
         sub = _map_state(self.state, lambda t: t[index])
         g_before = self.device.conductance(sub)
         if hasattr(self.device, "apply_pulses"):  # closed form for n identical pulses

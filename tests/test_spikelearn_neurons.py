@@ -94,23 +94,24 @@ def test_adaptive_threshold_rises_with_spikes_and_freezes():
 
 
 def test_ideal_stdp_golden_sequence():
-    syn = IdealSynapses((2, 2), a_pot=0.01, a_dep=1e-4, w_max=1.0, w_min=0.0)
-    syn.program(torch.full((2, 2), 0.5, dtype=torch.float64))
+    syn = IdealSynapses((1, 2, 2), a_pot=0.01, a_dep=1e-4, w_max=1.0, w_min=0.0)
+    syn.program(torch.full((1, 2, 2), 0.5, dtype=torch.float64))
     te, to = Trace(2, math.exp(-1 / 40)), Trace(2, math.exp(-1 / 40))
     te.reset(1), to.reset(1)
     for pre, post in [([1, 0], [0, 0]), ([0, 0], [0, 0]), ([0, 0], [1, 0]), ([0, 1], [0, 0]), ([0, 0], [0, 1])]:
         xe, xo = T(*pre), T(*post)
-        syn.stdp_update(xe[0], xo[0], te.update(xe)[0], to.update(xo)[0])
+        syn.stdp_update(xe, xo, te.update(xe), to.update(xo))
     assert syn.w.flatten().tolist() == pytest.approx([0.5095122942, 0.4999024690, 0.5090483742, 0.5097530991], abs=1e-10)
     assert te.t[0].tolist() == pytest.approx([0.904837418, 0.975309912], abs=1e-9)
     assert to.t[0].tolist() == pytest.approx([0.951229425, 1.0], abs=1e-9)
 
 
 def test_ideal_stdp_clipping_on_touched_lines_only():
-    syn = IdealSynapses((2, 2), a_pot=1.0, a_dep=1.0, w_max=1.0, w_min=0.0)
-    syn.program(torch.tensor([[0.9, 0.2], [0.1, 1.5]], dtype=torch.float64))
-    syn.stdp_update(torch.tensor([0.0, 0.0]), torch.tensor([1.0, 0.0]), torch.tensor([1.0, 1.0]), torch.zeros(2))
-    assert syn.w.tolist() == [[1.0, 1.0], [0.1, 1.5]]  # row 1 untouched keeps 1.5
+    syn = IdealSynapses((1, 2, 2), a_pot=1.0, a_dep=1.0, w_max=1.0, w_min=0.0)
+    syn.program(torch.tensor([[[0.9, 0.2], [0.1, 1.5]]], dtype=torch.float64))
+    syn.stdp_update(torch.tensor([[0.0, 0.0]]), torch.tensor([[1.0, 0.0]]), torch.ones((1, 2), dtype=torch.float64),
+                    torch.zeros((1, 2), dtype=torch.float64))
+    assert syn.w.tolist() == [[[1.0, 1.0], [0.1, 1.5]]]  # row 1 untouched keeps 1.5
 
 
 def test_ideal_bp_update():

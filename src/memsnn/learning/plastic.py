@@ -53,19 +53,19 @@ class IdealSynapses:
         """Ideal weights dissipate nothing."""
 
     def stdp_update(self, xe: torch.Tensor, xo: torch.Tensor, te: torch.Tensor, to: torch.Tensor) -> None:
-        """Pair-based STDP step; xe, te: [..., Ne]; xo, to: [..., No]."""
-        rows = xo != 0
-        cols = xe != 0
+        """Pair-based STDP step; xe, te: [B, Ne]; xo, to: [B, No]; only touched rows/columns are computed."""
+        rows = torch.nonzero(xo, as_tuple=True)
+        cols = torch.nonzero(xe, as_tuple=True)
         w = self.w
-        if bool(rows.any()):
-            w = w + self.a_pot * rows.unsqueeze(-1).to(w.dtype) * te.unsqueeze(-2)
-        if bool(cols.any()):
-            w = w - self.a_dep * to.unsqueeze(-1) * cols.unsqueeze(-2).to(w.dtype)
-        if bool(rows.any()):
-            w = torch.where(rows.unsqueeze(-1), torch.clamp(w, max=self.w_max), w)
-        if bool(cols.any()):
-            w = torch.where(cols.unsqueeze(-2), torch.clamp(w, min=self.w_min), w)
-        self.w = w
+        if rows[0].numel():
+            w[rows] += self.a_pot * te[rows[0]]
+        if cols[0].numel():
+            cidx = (cols[0], slice(None), cols[1])
+            w[cidx] -= self.a_dep * to[cols[0]]
+        if rows[0].numel():
+            w[rows] = torch.clamp(w[rows], max=self.w_max)
+        if cols[0].numel():
+            w[cidx] = torch.clamp(w[cidx], min=self.w_min)
 
     def bp_update(self, counts: torch.Tensor, delta: torch.Tensor, lr: float) -> None:
         """Approximate-BP step of a 2-D array: W += lr·δ⊗counts on columns with counts ≠ 0, clipped at ≥ w_min."""

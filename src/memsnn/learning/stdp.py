@@ -59,22 +59,21 @@ class StdpNetwork:
         cfg.validate()
         self.cfg, self.syn, self.gen = cfg, syn, generator
         n = cfg.n_exc
-        self.exc = ConductanceLIF(n, EXCITATORY)
-        self.inh = ConductanceLIF(n, INHIBITORY)
+        self.pop = ConductanceLIF(populations=[(n, EXCITATORY), (n, INHIBITORY)])  # [exc | inh]
         decay = math.exp(-1.0 / cfg.trace_tau)
         self.te = Trace(784, decay)
         self.to = Trace(n, decay)
         w0 = (torch.rand((1, n, 784), generator=generator, dtype=torch.float64) + 0.01) * cfg.w_init_scale
         syn.program(w0)
         self.read_sum = 0.0  #: Σ over steps of Σ_post W·x (read power / (G1·V_read²))
+        self.reference = False  #: dense per-step matrix-vector products (reference path for tests/benchmarks)
 
     # -- state for checkpoints ---------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume learning."""
         st = {f.name: getattr(self.syn.state, f.name).clone() for f in dataclasses.fields(self.syn.state)} \
             if hasattr(self.syn, "state") else {}
-        layers = {f"{name}.{k}": getattr(layer, k).clone() for name, layer in (("exc", self.exc), ("inh", self.inh))
-                  for k in ("v", "ge", "gi", "s", "refrac", "theta")}
+        layers = {k: getattr(self.pop, k).clone() for k in ("v", "ge", "gi", "s", "refrac", "theta")}
         return {"w": self.syn.w.clone(), "device_state": st, "layers": layers, "te": self.te.t.clone(),
                 "to": self.to.t.clone(), "meter": self.syn.meter.as_dict(), "read_sum": self.read_sum}
 
@@ -84,8 +83,7 @@ class StdpNetwork:
         if d["device_state"]:
             self.syn.state = type(self.syn.state)(**{k: v.clone() for k, v in d["device_state"].items()})
         for key, val in d["layers"].items():
-            name, attr = key.split(".")
-            setattr(getattr(self, name), attr, val.clone())
+            setattr(self.pop, key, val.clone())
         self.te.t, self.to.t = d["te"].clone(), d["to"].clone()
         for k, v in d["meter"].items():
             setattr(self.syn.meter, k, v)
@@ -106,30 +104,39 @@ class StdpNetwork:
         if active is not None:
             rates = rates * active.unsqueeze(-1)
         chunk = max(1, min(cfg.steps_input, 20_000_000 // max(1, b * 784)))
-        w = self.syn.w
-        wt = w[0].transpose(0, 1) if w.shape[0] == 1 else None
-        zero_in = torch.zeros((b, cfg.n_exc), dtype=torch.float64)
+        n = cfg.n_exc
+        wt = self.syn.w[0].transpose(0, 1).contiguous()  # [784, N]; fixed while learning is off
+        zero_in = torch.zeros((b, n), dtype=torch.float64)
+        ie = torch.zeros((b, 2 * n), dtype=torch.float64)
+        ii = torch.zeros((b, 2 * n), dtype=torch.float64)
         zero_x = torch.zeros((b, 784), dtype=torch.float64)
         rates32 = rates.float()
         read_sum = torch.zeros((), dtype=torch.float64)
-        draws = None
+        draws = curs = None
         for t in range(cfg.steps_input + cfg.steps_rest):
             if t < cfg.steps_input:
                 if t % chunk == 0:  # Poisson spikes are drawn a chunk of steps at a time
-                    n = min(chunk, cfg.steps_input - t)
-                    draws = torch.rand((n, b, 784), generator=self.gen, dtype=torch.float32) < rates32
+                    m = min(chunk, cfg.steps_input - t)
+                    draws = torch.rand((m, b, 784), generator=self.gen, dtype=torch.float32) < rates32
+                    if not learn and not self.reference:  # all currents of the chunk from the active inputs only
+                        tb, i = torch.nonzero(draws.reshape(m * b, 784), as_tuple=True)
+                        curs = torch.zeros((m * b, n), dtype=torch.float64).index_add_(0, tb, wt[i]).view(m, b, n)
                 x = draws[t % chunk].to(torch.float64)
-                if learn:
+                if self.reference:
                     cur = torch.matmul(self.syn.w, x.unsqueeze(-1)).squeeze(-1)
+                elif learn:  # one sample: sum the columns of the inputs that spiked
+                    cur = self.syn.w[0][:, torch.nonzero(x[0], as_tuple=True)[0]].sum(-1).unsqueeze(0)
                 else:
-                    cur = x @ wt if wt is not None else torch.matmul(w, x.unsqueeze(-1)).squeeze(-1)
+                    cur = curs[t % chunk]
                 read_sum = read_sum + cur.sum()
             else:
                 x, cur = zero_x, zero_in
-            inh_s = self.inh.s
-            lateral = cfg.w_inh_exc * (inh_s.sum(-1, keepdim=True) - inh_s)
-            self.inh.step(cfg.w_exc_inh * self.exc.s)
-            s = self.exc.step(cur, lateral)
+            prev = self.pop.s  # one-step delay: exc → inh one-to-one, inh → all other exc
+            inh_s = prev[:, n:]
+            ie[:, :n] = cur
+            torch.mul(prev[:, :n], cfg.w_exc_inh, out=ie[:, n:])
+            torch.mul(inh_s.sum(-1, keepdim=True) - inh_s, cfg.w_inh_exc, out=ii[:, :n])
+            s = self.pop.step(ie, ii)[:, :n]
             counts += s
             if learn:
                 self.syn.stdp_update(x, s, self.te.update(x), self.to.update(s))
@@ -143,7 +150,7 @@ class StdpNetwork:
         b = images.shape[0]
         if learn and b != 1:
             raise ValueError("learning presents one sample at a time")
-        if not learn and self.exc.v.shape[0] != b:
+        if not learn:  # every test batch starts from rest (θ kept, frozen)
             self.reset_batch(b)
         pix = images.to(torch.float64) / 255.0
         counts = torch.zeros((b, cfg.n_exc), dtype=torch.float64)
@@ -163,9 +170,8 @@ class StdpNetwork:
 
     def reset_batch(self, batch: int) -> None:
         """Neuron states for a test batch: potentials at their initial value, θ kept and frozen."""
-        for layer in (self.exc, self.inh):
-            layer.reset(batch)
-        self.exc.freeze_theta = True
+        self.pop.reset(batch)
+        self.pop.freeze_theta = True
         self.te.reset(batch)
         self.to.reset(batch)
 

@@ -18,9 +18,12 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from typing import Any
+
 import torch
 
 from ..config import Config, check_positive
+from ..errors import ConfigError
 
 
 @dataclasses.dataclass
@@ -60,46 +63,67 @@ INHIBITORY = ConductanceParams(tau=20.0, v_th=-0.040, v_reset=-0.045, v_rest=-0.
 
 
 class ConductanceLIF:
-    """A population of conductance-based LIF neurons (see module docstring)."""
+    """Conductance-based LIF neurons (see module docstring). Several populations with different parameters can
+    share one layer (``populations=[(n1, p1), (n2, p2)]``), so that they advance with one set of tensor operations."""
 
-    def __init__(self, n: int, params: ConductanceParams, *, dtype: torch.dtype = torch.float64):
-        params.validate()
-        self.n, self.p, self.dtype = n, params, dtype
-        self.k_v = 1.0 - math.exp(-1.0 / params.tau)
-        self.d_e = math.exp(-1.0 / params.tau_e)
-        self.d_i = math.exp(-1.0 / params.tau_i)
-        self.d_theta = math.exp(-1.0 / params.theta_tau) if params.theta_tau else 1.0
+    def __init__(self, n: int = 0, params: ConductanceParams | None = None, *,
+                 populations: list[tuple[int, ConductanceParams]] | None = None, dtype: torch.dtype = torch.float64):
+        pops = populations if populations is not None else [(n, params or ConductanceParams())]
+        for _, p in pops:
+            p.validate()
+        self.n = sum(k for k, _ in pops)
+        self.dtype = dtype
+        self.sizes = [k for k, _ in pops]
+
+        def vec(fn: Any) -> torch.Tensor:
+            return torch.cat([torch.full((k,), float(fn(p)), dtype=dtype) for k, p in pops])
+
+        self.v_rest = vec(lambda p: p.v_rest)
+        self.v_offset_i = vec(lambda p: p.v_offset_i)
+        self.k_v = vec(lambda p: 1.0 - math.exp(-1.0 / p.tau))
+        self.v_reset = vec(lambda p: p.v_reset)
+        self.v_init = vec(lambda p: p.v_init)
+        self.v_th = vec(lambda p: p.v_th)
+        self.t_refrac = vec(lambda p: p.t_refrac)
+        self.d_e = vec(lambda p: math.exp(-1.0 / p.tau_e))
+        self.d_i = vec(lambda p: math.exp(-1.0 / p.tau_i))
+        self.d_theta = vec(lambda p: math.exp(-1.0 / p.theta_tau) if p.theta_tau else 1.0)
+        self.theta_delta = vec(lambda p: p.theta_delta if p.theta_tau else 0.0)
+        self.theta_init = vec(lambda p: p.theta_init)
+        self.adaptive = any(p.theta_tau is not None for _, p in pops)
+        self.clamp = [p.clamp_reset for _, p in pops]
+        if len(set(self.clamp)) > 1:
+            raise ConfigError("populations of one layer must agree on clamp_reset")
         self.freeze_theta = False
-        self.theta = torch.full((1, n), params.theta_init, dtype=dtype)
+        self.theta = self.theta_init.unsqueeze(0).clone()
         self.reset(1)
 
     def reset(self, batch: int = 1, *, theta: bool = False) -> None:
         """Initial potentials, zero conductances/spikes; θ is kept (re-initialised only with ``theta=True``) and
         broadcast to the batch."""
         z = lambda: torch.zeros((batch, self.n), dtype=self.dtype)  # noqa: E731
-        self.v = torch.full((batch, self.n), self.p.v_init, dtype=self.dtype)
+        self.v = self.v_init.expand(batch, -1).clone()
         self.ge, self.gi, self.s, self.refrac = z(), z(), z(), z()
         if theta:
-            self.theta = torch.full((batch, self.n), self.p.theta_init, dtype=self.dtype)
+            self.theta = self.theta_init.expand(batch, -1).clone()
         elif self.theta.shape[0] != batch:
-            self.theta = self.theta.expand(batch, -1).clone()
+            self.theta = self.theta[:1].expand(batch, -1).clone()
 
     def step(self, input_e: torch.Tensor | float, input_i: torch.Tensor | float = 0.0) -> torch.Tensor:
         """Advance one step; returns the spikes ([B, N], 0/1)."""
-        p = self.p
         ge = self.ge + input_e
         gi = self.gi + input_i
-        refrac = torch.where(self.s != 0, torch.full_like(self.refrac, p.t_refrac), self.refrac)
+        refrac = torch.where(self.s != 0, self.t_refrac, self.refrac)
         in_refrac = refrac > 0
         v = self.v
-        v = v - ((v - p.v_rest) + v * ge + (v + p.v_offset_i) * gi) * self.k_v
-        if p.clamp_reset:
-            v = torch.clamp(v, min=p.v_reset)
+        v = v - ((v - self.v_rest) + v * ge + (v + self.v_offset_i) * gi) * self.k_v
+        if self.clamp[0]:
+            v = torch.maximum(v, self.v_reset)
         self.ge, self.gi = ge * self.d_e, gi * self.d_i
-        s = (v >= p.v_th + self.theta) & ~in_refrac
-        self.v = torch.where(in_refrac, torch.full_like(v, p.v_reset), v)
+        s = (v >= self.v_th + self.theta) & ~in_refrac
+        self.v = torch.where(in_refrac, self.v_reset, v)
         self.refrac = refrac - in_refrac.to(self.dtype)
         self.s = s.to(self.dtype)
-        if p.theta_tau is not None and not self.freeze_theta:
-            self.theta = self.theta * self.d_theta + p.theta_delta * self.s
+        if self.adaptive and not self.freeze_theta:
+            self.theta = self.theta * self.d_theta + self.theta_delta * self.s
         return self.s

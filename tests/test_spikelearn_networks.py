@@ -73,6 +73,9 @@ def test_label_assignment_and_prediction():
     # label 2 has no neuron: never predicted (the original would predict it via NaN)
     assert predict(torch.tensor([[0.0, 0.0, 9.0]], dtype=torch.float64), a, 3).tolist() == [1]
     assert predict(torch.tensor([[3.0, 1.0, 1.0]], dtype=torch.float64), a, 3).tolist() == [0]
+    silent = assign_labels(torch.tensor([[1.0, 0.0], [0.0, 0.0]], dtype=torch.float64), torch.tensor([2, 1]), 3)
+    assert silent.tolist() == [2, -1]
+    assert predict(torch.tensor([[4.0, 7.0]], dtype=torch.float64), silent, 3).tolist() == [2]
 
 
 def _stdp_net(kind: str, n: int = 10, seed: int = 0):

@@ -91,6 +91,8 @@ class DeviceSynapses:
         self.faithful_lut_depression = faithful_lut_depression
         self.invert_polarity = invert_polarity
         self.bp_widths = bp_widths or (width_dep, width_dep)
+        #: reference path for tests/benchmarks: pulse-by-pulse on every row of a pulsed column (as the original)
+        self.reference = False
         self.meter = EnergyMeter()
         self.state = device.init_state(shape)
         self.w = device.conductance(self.state) / self.g1
@@ -167,7 +169,7 @@ class DeviceSynapses:
     def count_pulses(self, counts: torch.Tensor, v_rows: torch.Tensor, widths: tuple[float, float]) -> None:
         """Approximate-BP programming of a 2-D array: column i receives ``counts[i]`` pulses, each with the signed
         row voltages ``v_rows`` ([No]). Only rows with v ≠ 0 and columns with counts > 0 are touched."""
-        rows = torch.nonzero(v_rows, as_tuple=True)[0]
+        rows = torch.arange(v_rows.numel()) if self.reference else torch.nonzero(v_rows, as_tuple=True)[0]
         cols = torch.nonzero(counts, as_tuple=True)[0]
         if rows.numel() == 0 or cols.numel() == 0:
             return
@@ -179,7 +181,7 @@ class DeviceSynapses:
         width = torch.where(v > 0, torch.tensor(widths[0], dtype=v.dtype), torch.tensor(widths[1], dtype=v.dtype))
         sub = _map_state(self.state, lambda t: t[index])
         g_before = self.device.conductance(sub)
-        if hasattr(self.device, "apply_pulses"):  # closed form for n identical pulses
+        if hasattr(self.device, "apply_pulses") and not self.reference:  # closed form for n identical pulses
             self.meter.add_pulses(g_before, v, width, count=n)
             new = self.device.apply_pulses(sub, v, n)
         else:

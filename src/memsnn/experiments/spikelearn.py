@@ -169,7 +169,7 @@ def _weights_figure(w: torch.Tensor, title: str, path: Path, max_n: int = 100) -
     save_figure(fig, path)
 
 
-def _energy_fields(syn: Any, g1: float, n: int, prefix: str) -> dict[str, float]:
+def _energy_fields(syn: Any, n: int, prefix: str) -> dict[str, float]:
     """Per-sample programming energy, pulse count and read power (the original's 'power_forward')."""
     m = syn.meter
     return {f"{prefix}update_energy_J_per_sample": m.update_energy / max(n, 1),
@@ -235,7 +235,7 @@ def run_stdp(args: argparse.Namespace) -> int:
             atomic_save_torch(ckpt, {"net": net.state_dict(), "rng": gen.get_state(), "pos": pos,
                                      "train_time": train_time, "log": log, "assignment": assignment})
         bar.close()
-        train_energy = _energy_fields(syn, cfg.synapse.g1, total, "train_")
+        train_energy = _energy_fields(syn, total, "train_")
         train_read = _read_power(net.read_sum, cfg.synapse, syn) / total
         # label assignment and test with learning off, samples in parallel
         t0 = time.perf_counter()
@@ -256,7 +256,8 @@ def run_stdp(args: argparse.Namespace) -> int:
                    "test_read_power_W_sum_per_sample": _read_power(net.read_sum - read0, cfg.synapse, syn) / cfg.n_test,
                    "train_samples_per_s": total / train_time if train_time else float("nan"),
                    "test_samples_per_s": (cfg.n_label + cfg.n_test) / test_time,
-                   "neurons_per_label": torch.bincount(assignment, minlength=10).tolist(),
+                   "neurons_per_label": torch.bincount(assignment[assignment >= 0], minlength=10).tolist(),
+                   "silent_neurons": int((assignment < 0).sum()),
                    "seed": cfg.seed, "run_time_s": run.elapsed, "environment": environment_info()}
         atomic_write_json(run.file("metrics.json"), metrics)
         atomic_write_csv(run.file("log.csv"), log)
@@ -335,7 +336,9 @@ def run_bp(args: argparse.Namespace) -> int:
         eval_time = time.perf_counter() - t0
         metrics = {"final_val_accuracy": val, "test_accuracy": test, "n_val": cfg.n_val, "n_test": cfg.n_test,
                    "n_train_presented": total,
-                   **_energy_fields(syn1, cfg.synapse.g1, total, "l1_"), **_energy_fields(syn2, cfg.synapse.g1, total, "l2_"),
+                   **_energy_fields(syn1, total, "l1_"), **_energy_fields(syn2, total, "l2_"),
+                   "l1_read_power_W_sum_per_sample": _read_power(net.read_sum[0], cfg.synapse, syn1) / total,
+                   "l2_read_power_W_sum_per_sample": _read_power(net.read_sum[1], cfg.synapse, syn2) / total,
                    "train_samples_per_s": total / train_time if train_time else float("nan"),
                    "eval_samples_per_s": (cfg.n_val + cfg.n_test) / eval_time,
                    "seed": cfg.seed, "run_time_s": run.elapsed, "environment": environment_info()}

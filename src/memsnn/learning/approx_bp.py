@@ -56,7 +56,7 @@ class ApproxBpNetwork:
         for syn, shape in ((syn1, (cfg.n_hidden, 784)), (syn2, (10, cfg.n_hidden))):
             w = torch.clamp(torch.randn(shape, generator=generator, dtype=torch.float64) + 5.0, 0.0, 10.0) * 0.01
             syn.program(w)
-        self.read_sum = [0.0, 0.0]  #: Σ over steps of Σ W·x per layer (read power / (G1·V_read²))
+        self.read_sum = [0.0, 0.0]  #: training Σ over steps of Σ W·x per layer (read power / (G1·V_read²))
 
     def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One engine step with input spikes x [B, 784] (all synapse outputs from the previous spikes)."""
@@ -76,6 +76,7 @@ class ApproxBpNetwork:
         self._reads = [torch.zeros((), dtype=torch.float64), torch.zeros((), dtype=torch.float64)]
 
     def _end(self) -> None:
+        """Add this presentation's reads to the training read totals."""
         self.read_sum = [self.read_sum[i] + float(self._reads[i]) for i in range(2)]
 
     def _spikes(self, images: torch.Tensor) -> torch.Tensor:
@@ -118,5 +119,4 @@ class ApproxBpNetwork:
         counts = torch.zeros((images.shape[0], 10), dtype=torch.float64)
         for t in range(self.cfg.steps):
             counts += self._forward(xs[t])[1]
-        self._end()
         return torch.argmax(counts, dim=-1)

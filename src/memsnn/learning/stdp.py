@@ -177,16 +177,18 @@ class StdpNetwork:
 
 
 def assign_labels(responses: torch.Tensor, labels: torch.Tensor, n_classes: int = 10) -> torch.Tensor:
-    """Label of every neuron: argmax over classes of its mean response (spec §3.4); responses [S, N]."""
+    """Label of every neuron: argmax over classes of its mean response (spec §3.4); responses [S, N]. Neurons that
+    never responded get −1 (the original assigns them label 0, which dilutes label 0's mean response)."""
     sums = torch.zeros((n_classes, responses.shape[1]), dtype=torch.float64).index_add_(0, labels, responses)
     n_per = torch.bincount(labels, minlength=n_classes).clamp_min(1).to(torch.float64)
-    return torch.argmax(sums / n_per.unsqueeze(-1), dim=0)
+    best = torch.argmax(sums / n_per.unsqueeze(-1), dim=0)
+    return torch.where(sums.sum(0) > 0, best, torch.full_like(best, -1))
 
 
 def predict(counts: torch.Tensor, assignment: torch.Tensor, n_classes: int = 10) -> torch.Tensor:
     """Class with the highest mean count over its assigned neurons; classes without neurons are never predicted
     (the original divides by zero and then predicts the first NaN label, bug 6)."""
-    onehot = torch.nn.functional.one_hot(assignment, n_classes).to(counts.dtype)  # [N, C]
+    onehot = (assignment.unsqueeze(-1) == torch.arange(n_classes)).to(counts.dtype)  # [N, C]; −1 → no class
     n_assigned = onehot.sum(0)
     score = (counts @ onehot) / n_assigned.clamp_min(1)
     score = torch.where(n_assigned > 0, score, torch.full_like(score, -math.inf))

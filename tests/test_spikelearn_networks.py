@@ -235,3 +235,38 @@ def test_cli_same_seed_same_numbers(mnist_root, tmp_path):
     a = json.loads((tmp_path / "a" / "metrics.json").read_text())
     b = json.loads((tmp_path / "b" / "metrics.json").read_text())
     assert a["test_accuracy"] == b["test_accuracy"] and a["final_val_accuracy"] == b["final_val_accuracy"]
+
+
+@pytest.mark.parametrize("command", ["approx-bp", "stdp-mnist"])
+def test_cli_resume_after_interruption_gives_same_numbers(mnist_root, tmp_path, monkeypatch, command):
+    from memsnn.learning.approx_bp import ApproxBpNetwork as Bp
+    from memsnn.learning.stdp import StdpNetwork as Stdp
+
+    if command == "approx-bp":
+        args = ["approx-bp", "--data-dir", str(mnist_root), "--synapse", "vteam", "--n-hidden", "30", "--n-train", "6",
+                "--epochs", "1", "--val-every", "2", "--n-val", "5", "--val-start", "50", "--n-test", "10"]
+        cls, method = Bp, "train_batch"
+    else:
+        args = ["stdp-mnist", "--data-dir", str(mnist_root), "--synapse", "chen_yu", "--n-exc", "5", "--n-train", "4",
+                "--batch-size", "2", "--n-label", "6", "--n-test", "6", "--test-batch", "3"]
+        cls, method = Stdp, "present"
+    assert main(args + ["--out", str(tmp_path / "full")]) == 0
+    original = getattr(cls, method)
+    calls = {"n": 0}
+
+    def flaky(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return original(self, *a, **k)
+
+    monkeypatch.setattr(cls, method, flaky)
+    assert main(args + ["--out", str(tmp_path / "resumed")]) == 130
+    assert (tmp_path / "resumed.partial" / "checkpoint.pt").exists()
+    monkeypatch.setattr(cls, method, original)
+    assert main(args + ["--out", str(tmp_path / "resumed")]) == 0
+    a = json.loads((tmp_path / "full" / "metrics.json").read_text())
+    b = json.loads((tmp_path / "resumed" / "metrics.json").read_text())
+    for key in ("test_accuracy", "update_energy_J_per_sample", "train_update_energy_J_per_sample"):
+        if key in a:
+            assert a[key] == pytest.approx(b[key], rel=1e-12), key

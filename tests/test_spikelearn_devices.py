@@ -195,3 +195,37 @@ def test_log_encoding():
     assert enc(T(0.0, 1.0, 0.1, 1e-30)).tolist() == pytest.approx([0.0, 1.3, 1.227, 0.0])
     assert LogEncoding(0.5, 1 / 30, sign=-1.0, scale=20)(T(0.05)).tolist() == pytest.approx([-0.5])
     assert math.isclose(float(LogEncoding(1.3, 0.073, 10, sign=-1.0)(T(1.0))), -1.3)
+
+
+@pytest.mark.parametrize("kind", ["vteam", "chen_yu", "lut"])
+def test_common_interface_presets_and_read(kind, lut_device):
+    from memsnn.devices.base import DeviceModel
+    from memsnn.devices.lut import LUT_PRESETS
+
+    dev = {"vteam": VteamDevice(VTEAM_PRESETS.get("spikelearn")), "chen_yu": ChenYuDevice(CHEN_YU_PRESETS.get("spikelearn")),
+           "lut": LutDevice(LUT_PRESETS.get("paiyu15_1t1r"), table=lut_device.table)}[kind]
+    assert isinstance(dev, DeviceModel)
+    s = dev.init_state((3, 4))
+    g = dev.conductance(s)
+    assert g.shape == (3, 4) and torch.all(g > 0)
+    assert torch.equal(dev.read(s), g)
+    r1 = dev.read(s, 0.1, generator=torch.Generator().manual_seed(5))
+    r2 = dev.read(s, 0.1, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(r1, r2) and not torch.equal(r1, g)
+    mask = torch.zeros((3, 4), dtype=torch.bool)
+    mask[0, 0] = True
+    s2 = dev.apply_pulse(s, 1.6 if kind != "lut" else 0.6, 1e-8, mask=mask)
+    changed = dev.conductance(s2) != g
+    assert bool(changed[0, 0]) and int(changed.sum()) == 1
+    with pytest.raises(ConfigError, match="unknown"):
+        VTEAM_PRESETS.get("nope")
+
+
+def test_energy_accounting_is_g_v2_t():
+    dev = VteamDevice()
+    syn = DeviceSynapses(dev, (1, 2), 1e-4, width_pot=1e-8)
+    syn.program(T(0.5, 0.2).reshape(1, 2))
+    g = syn.w * 1e-4
+    syn.potentiate_rows(torch.tensor([1]), T(1.2, 0.0))
+    assert syn.meter.update_energy == pytest.approx(float(g[0, 0]) * 1.2**2 * 1e-8, rel=1e-12)
+    assert syn.meter.pulses == 1

@@ -120,6 +120,11 @@ def test_stdp_batched_test_equals_one_by_one_statistics():
     counts, _ = net.present(x.expand(4, -1), learn=False)
     assert counts.shape == (4, 10)
     assert bool((net.pop.theta == net.pop.theta[:1]).all())  # θ frozen and shared
+    # a dark image is presented again (with a higher rate), the others only once
+    imgs = torch.cat([x, torch.zeros((1, 784), dtype=torch.uint8), x])
+    counts, attempts = net.present(imgs, learn=False)
+    assert attempts.tolist() == [1, net.cfg.max_presentations, 1] and counts.shape == (3, 10)
+    assert counts[1].sum() == 0
 
 
 def test_bp_ideal_step_matches_formula():

@@ -96,41 +96,51 @@ class StdpNetwork:
         w = w * (self.cfg.row_sum / w.sum(-1, keepdim=True).clamp_min(1e-12))
         self.syn.program(w)
 
-    def _run(self, rates: torch.Tensor, learn: bool, active: torch.Tensor | None = None) -> torch.Tensor:
-        """One presentation (input + rest) of rates [B, 784]; returns the excitatory spike counts [B, N]."""
+    def _run(self, rates: torch.Tensor, learn: bool) -> torch.Tensor:
+        """One presentation (input + rest) of rates [B, 784]; returns the excitatory spike counts [B, N].
+
+        Bernoulli draws are made only for pixels with a non-zero rate. With learning off the input currents of a
+        chunk of steps are summed from the spiking inputs in one ``index_add``; the reference path builds the dense
+        spike vector and multiplies it with W every step."""
         cfg = self.cfg
         b = rates.shape[0]
-        counts = torch.zeros((b, cfg.n_exc), dtype=torch.float64)
-        if active is not None:
-            rates = rates * active.unsqueeze(-1)
-        chunk = max(1, min(cfg.steps_input, 20_000_000 // max(1, b * 784)))
         n = cfg.n_exc
+        counts = torch.zeros((b, n), dtype=torch.float64)
+        rates32 = rates.float()
+        nzb, nzi = torch.nonzero(rates32 > 0, as_tuple=True)  # candidate inputs (sample, pixel)
+        p = rates32[nzb, nzi]
+        chunk = max(1, min(cfg.steps_input, 20_000_000 // max(1, p.numel())))
         wt = self.syn.w[0].transpose(0, 1).contiguous()  # [784, N]; fixed while learning is off
         zero_in = torch.zeros((b, n), dtype=torch.float64)
         ie = torch.zeros((b, 2 * n), dtype=torch.float64)
         ii = torch.zeros((b, 2 * n), dtype=torch.float64)
         zero_x = torch.zeros((b, 784), dtype=torch.float64)
-        rates32 = rates.float()
+        dense = learn or self.reference
         read_sum = torch.zeros((), dtype=torch.float64)
-        draws = curs = None
+        fire = curs = None
         for t in range(cfg.steps_input + cfg.steps_rest):
+            x = zero_x
             if t < cfg.steps_input:
                 if t % chunk == 0:  # Poisson spikes are drawn a chunk of steps at a time
                     m = min(chunk, cfg.steps_input - t)
-                    draws = torch.rand((m, b, 784), generator=self.gen, dtype=torch.float32) < rates32
-                    if not learn and not self.reference:  # all currents of the chunk from the active inputs only
-                        tb, i = torch.nonzero(draws.reshape(m * b, 784), as_tuple=True)
-                        curs = torch.zeros((m * b, n), dtype=torch.float64).index_add_(0, tb, wt[i]).view(m, b, n)
-                x = draws[t % chunk].to(torch.float64)
+                    fire = torch.rand((m, p.numel()), generator=self.gen, dtype=torch.float32) < p
+                    if not dense:  # all currents of the chunk from the spiking inputs only
+                        tt, kk = torch.nonzero(fire, as_tuple=True)
+                        curs = torch.zeros((m * b, n), dtype=torch.float64).index_add_(
+                            0, tt * b + nzb[kk], wt[nzi[kk]]).view(m, b, n)
+                if dense:
+                    k = torch.nonzero(fire[t % chunk], as_tuple=True)[0]
+                    x = torch.zeros((b, 784), dtype=torch.float64)
+                    x[nzb[k], nzi[k]] = 1.0
                 if self.reference:
                     cur = torch.matmul(self.syn.w, x.unsqueeze(-1)).squeeze(-1)
                 elif learn:  # one sample: sum the columns of the inputs that spiked
-                    cur = self.syn.w[0][:, torch.nonzero(x[0], as_tuple=True)[0]].sum(-1).unsqueeze(0)
+                    cur = self.syn.w[0][:, nzi[k]].sum(-1).unsqueeze(0)
                 else:
                     cur = curs[t % chunk]
                 read_sum = read_sum + cur.sum()
             else:
-                x, cur = zero_x, zero_in
+                cur = zero_in
             prev = self.pop.s  # one-step delay: exc → inh one-to-one, inh → all other exc
             inh_s = prev[:, n:]
             ie[:, :n] = cur
@@ -143,9 +153,12 @@ class StdpNetwork:
         self.read_sum += float(read_sum)
         return counts
 
+    _STATE = ("v", "ge", "gi", "s", "refrac", "theta")
+
     def present(self, images: torch.Tensor, *, learn: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """Present images [B, 784] (uint8) with re-presentation until ≥ ``min_spikes`` spikes (or the attempt limit);
-        returns (spike counts of the last attempt [B, N], number of attempts [B]). Learning requires B = 1."""
+        returns (spike counts of the last attempt [B, N], number of attempts [B]). Learning requires B = 1. With
+        learning off only the samples that need it are presented again, continuing from their own state."""
         cfg = self.cfg
         b = images.shape[0]
         if learn and b != 1:
@@ -155,17 +168,25 @@ class StdpNetwork:
         pix = images.to(torch.float64) / 255.0
         counts = torch.zeros((b, cfg.n_exc), dtype=torch.float64)
         attempts = torch.zeros(b, dtype=torch.int64)
-        need = torch.ones(b, dtype=torch.bool)
+        idx = torch.arange(b)  # samples still being presented
+        full = {k: getattr(self.pop, k) for k in self._STATE}
         for k in range(cfg.max_presentations):
             if learn:
                 self.normalise()
-            freq = cfg.freq0 + k * cfg.freq_step
-            c = self._run(pix * freq, learn, None if k == 0 else need.to(torch.float64))
-            counts = torch.where(need.unsqueeze(-1), c, counts)
-            attempts += need.to(torch.int64)
-            need = need & (c.sum(-1) < cfg.min_spikes)
-            if not bool(need.any()):
+            c = self._run(pix[idx] * (cfg.freq0 + k * cfg.freq_step), learn)
+            counts[idx] = c
+            attempts[idx] += 1
+            again = c.sum(-1) < cfg.min_spikes
+            if learn or not bool(again.any()) or k + 1 == cfg.max_presentations:
                 break
+            for key in self._STATE:  # keep the finished samples' state, continue with the others
+                full[key][idx] = getattr(self.pop, key).clone()
+                setattr(self.pop, key, full[key][idx[again]].clone())
+            idx = idx[again]
+        if not learn:
+            for key in self._STATE:
+                full[key][idx] = getattr(self.pop, key).clone()
+                setattr(self.pop, key, full[key])
         return counts, attempts
 
     def reset_batch(self, batch: int) -> None:

@@ -102,13 +102,16 @@ class ChenYuDevice:
 
     def apply_pulse(self, state: ChenYuState, v: torch.Tensor | float, width: torch.Tensor | float,
                     mask: torch.Tensor | None = None, generator: torch.Generator | None = None) -> ChenYuState:
+        p = self.p
         v = torch.as_tensor(v, dtype=state.gap.dtype)
-        h = torch.as_tensor(width, dtype=state.gap.dtype) / self.p.nsubstep
+        h = torch.as_tensor(width, dtype=state.gap.dtype) * (-p.vel0 / p.nsubstep)  # −v0·Δt/nsubstep
+        field = v * self._alqkt  # γ·field = exponent
         g = state.gap
-        for _ in range(self.p.nsubstep):
+        for _ in range(p.nsubstep):
             # clipping every sub-step keeps explicit Euler finite for strong pulses (the original clips only at
             # the end and can overflow to NaN); for pulses that stay in range both are identical
-            g = torch.clamp(g + self.gap_rate(g, v) * h, self.p.gap_min, self.p.gap_max)
+            e = torch.exp((p.gamma0 - p.beta / p.g1**3 * g**3) * field)
+            g = torch.clamp(g + h * (self._gen * e - self._rec / e), p.gap_min, p.gap_max)
         return ChenYuState(masked(g, state.gap, mask))
 
     def conductance(self, state: ChenYuState, t: torch.Tensor | float | None = None) -> torch.Tensor:

@@ -209,12 +209,20 @@ def test_synapse_config_validation():
     assert isinstance(stdp_synapses(SynapseConfig(kind="vteam"), (1, 2, 2)), DeviceSynapses)
 
 
+def _short_stdp_config(tmp_path) -> str:
+    """A TOML config with short presentations (the flags override the rest)."""
+    p = tmp_path / "short.toml"
+    p.write_text("[net]\nsteps_input = 150\nsteps_rest = 30\nfreq0 = 0.1\n")
+    return str(p)
+
+
 def test_cli_stdp_and_bp_end_to_end(mnist_root, tmp_path, capsys):
     out = tmp_path / "stdp"
-    rc = main(["stdp-mnist", "--data-dir", str(mnist_root), "--synapse", "vteam", "--n-exc", "6", "--n-train", "4",
+    rc = main(["stdp-mnist", "--config", _short_stdp_config(tmp_path), "--data-dir", str(mnist_root), "--synapse", "vteam", "--n-exc", "6", "--n-train", "4",
                "--batch-size", "2", "--n-label", "10", "--n-test", "10", "--test-batch", "5", "--out", str(out)])
     assert rc == 0
     m = json.loads((out / "metrics.json").read_text())
+    assert "steps_input = 150" in (out / "config.toml").read_text()
     assert 0.0 <= m["test_accuracy"] <= 1.0 and m["train_update_energy_J_per_sample"] > 0
     assert (out / "weights.png").stat().st_size > 1000 and (out / "log.csv").exists()
     assert not (out / "checkpoint.pt").exists()
@@ -252,7 +260,8 @@ def test_cli_resume_after_interruption_gives_same_numbers(mnist_root, tmp_path, 
                 "--epochs", "1", "--val-every", "2", "--n-val", "5", "--val-start", "50", "--n-test", "10"]
         cls, method = Bp, "train_batch"
     else:
-        args = ["stdp-mnist", "--data-dir", str(mnist_root), "--synapse", "chen_yu", "--n-exc", "5", "--n-train", "4",
+        args = ["stdp-mnist", "--config", _short_stdp_config(tmp_path), "--data-dir", str(mnist_root),
+                "--synapse", "chen_yu", "--n-exc", "5", "--n-train", "4",
                 "--batch-size", "2", "--n-label", "6", "--n-test", "6", "--test-batch", "3"]
         cls, method = Stdp, "present"
     assert main(args + ["--out", str(tmp_path / "full")]) == 0

@@ -1,0 +1,122 @@
+"""Spike-count approximate backpropagation for a 784-H-10 IF network (Memristor-Spikelearn ``approximate_bp``).
+
+Liu et al., DATE 2023 (spec §2.6, §3.3). Inputs are Bernoulli spikes with p = pixel/255 per step; hidden IF
+neurons (threshold 0.1) and output IF neurons (threshold 1.0) reset to zero. Every synapse has a constant
+"balancing" offset, so the effective weight is W − 0.05 (W ≥ 0 is stored in the devices). The output layer reads the
+hidden spikes of the previous step (one-step delay). Per training sample (neurons reset), for t = 1…T−1: one step;
+at every t divisible by ``update_interval`` one extra zero-input step, then with the spike counts c accumulated since
+the last update:
+
+* δ2 = onehot(y) − min(c_o, 1)
+* δ1 = (δ2·(W2 − 0.05))·[c_h > 0]          (W2 before its update)
+* W2[:, h] += lr·δ2·c_h[h];  W1[:, i] += lr·δ1·c_in[i]   (ideal; devices: c pulses whose voltage encodes δ)
+
+``batch_size > 1`` runs that many samples in parallel and applies their updates one after another at each update
+point (a mini-batch approximation; ``batch_size = 1`` is the original rule).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import torch
+
+from ..config import Config, check_positive
+from ..snn.lif import IF
+
+
+@dataclasses.dataclass
+class BpNetConfig(Config):
+    """Network and rule parameters (defaults: the original example)."""
+
+    n_hidden: int = 1500
+    v_hidden: float = 0.1
+    v_out: float = 1.0
+    steps: int = 50
+    update_interval: int = 7
+    lr: float = 2e-4
+    balance: float = 0.05
+    batch_size: int = 1
+
+    def validate(self) -> None:
+        super().validate()
+        for name in ("n_hidden", "v_hidden", "v_out", "steps", "update_interval", "lr", "batch_size"):
+            check_positive(name, getattr(self, name))
+
+
+class ApproxBpNetwork:
+    """The two-layer IF network with plastic synapses ``syn1`` [H, 784] and ``syn2`` [10, H]."""
+
+    def __init__(self, cfg: BpNetConfig, syn1: Any, syn2: Any, generator: torch.Generator):
+        cfg.validate()
+        self.cfg, self.syn1, self.syn2, self.gen = cfg, syn1, syn2, generator
+        self.hidden = IF(cfg.n_hidden, cfg.v_hidden)
+        self.out = IF(10, cfg.v_out)
+        for syn, shape in ((syn1, (cfg.n_hidden, 784)), (syn2, (10, cfg.n_hidden))):
+            w = torch.clamp(torch.randn(shape, generator=generator, dtype=torch.float64) + 5.0, 0.0, 10.0) * 0.01
+            syn.program(w)
+        self.read_sum = [0.0, 0.0]  #: training Σ over steps of Σ W·x per layer (read power / (G1·V_read²))
+
+    def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One engine step with input spikes x [B, 784] (all synapse outputs from the previous spikes)."""
+        b = self.cfg.balance
+        sh_prev = self.hidden.s
+        cur_h = x @ self.syn1.w.T
+        cur_o = sh_prev @ self.syn2.w.T
+        self._reads[0] += cur_h.sum()
+        self._reads[1] += cur_o.sum()
+        s_h = self.hidden.step(cur_h - b * x.sum(-1, keepdim=True))
+        s_o = self.out.step(cur_o - b * sh_prev.sum(-1, keepdim=True))
+        return s_h, s_o
+
+    def _begin(self, batch: int) -> None:
+        self.hidden.reset(batch)
+        self.out.reset(batch)
+        self._reads = [torch.zeros((), dtype=torch.float64), torch.zeros((), dtype=torch.float64)]
+
+    def _end(self) -> None:
+        """Add this presentation's reads to the training read totals."""
+        self.read_sum = [self.read_sum[i] + float(self._reads[i]) for i in range(2)]
+
+    def _spikes(self, images: torch.Tensor) -> torch.Tensor:
+        p = images.to(torch.float32) / 255.0
+        return (torch.rand((self.cfg.steps, *p.shape), generator=self.gen, dtype=torch.float32) < p).to(torch.float64)
+
+    def train_batch(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        """Train on images [B, 784] (uint8) with labels [B]; B = 1 is the original per-sample rule."""
+        cfg = self.cfg
+        b = images.shape[0]
+        self._begin(b)
+        xs = self._spikes(images)  # step 0's draw is discarded, as in the original
+        target = torch.nn.functional.one_hot(labels, 10).to(torch.float64)
+        c_in = torch.zeros((b, 784), dtype=torch.float64)
+        c_h = torch.zeros((b, cfg.n_hidden), dtype=torch.float64)
+        c_o = torch.zeros((b, 10), dtype=torch.float64)
+        zero = torch.zeros((b, 784), dtype=torch.float64)
+        for t in range(1, cfg.steps):
+            s_h, s_o = self._forward(xs[t])
+            c_in += xs[t]
+            c_h += s_h
+            c_o += s_o
+            if t % cfg.update_interval == 0:
+                s_h, s_o = self._forward(zero)
+                c_h += s_h
+                c_o += s_o
+                d2 = target - torch.clamp(c_o, 0.0, 1.0)
+                d1 = (d2 @ (self.syn2.w - cfg.balance)) * (c_h > 0)
+                for k in range(b):
+                    self.syn2.bp_update(c_h[k], d2[k], cfg.lr)
+                    self.syn1.bp_update(c_in[k], d1[k], cfg.lr)
+                c_in.zero_(), c_h.zero_(), c_o.zero_()
+        self._end()
+
+    @torch.no_grad()
+    def predict(self, images: torch.Tensor) -> torch.Tensor:
+        """Predicted classes of images [B, 784]: argmax of output spike counts over ``steps`` steps (ties → lowest)."""
+        self._begin(images.shape[0])
+        xs = self._spikes(images)
+        counts = torch.zeros((images.shape[0], 10), dtype=torch.float64)
+        for t in range(self.cfg.steps):
+            counts += self._forward(xs[t])[1]
+        return torch.argmax(counts, dim=-1)

@@ -56,7 +56,7 @@ def test_mnist_reader_gz_raw_and_errors(mnist_root, tmp_path):
     assert read_idx(raw).tolist() == y.tolist()
     bad = tmp_path / "bad"
     bad.write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x05ab")
-    with pytest.raises(DataError, match="announces shape"):
+    with pytest.raises(DataError, match="expected 13 for shape"):
         read_idx(bad)
     (tmp_path / "magic").write_bytes(b"PK\x03\x04")
     with pytest.raises(DataError, match="magic"):

@@ -6,14 +6,11 @@ S. L. Jurj, Electronics 13(23), 4665 (2024): XPUE (3×3 letters X, +, U, =), the
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..errors import ConfigError, DataError
-from .idx import read_idx
-from .paths import find_data
 
 XPUE = torch.tensor([
     [1, 0, 1, 0, 1, 0, 1, 0, 1],  # X
@@ -35,12 +32,6 @@ DIGITS_NAMES = ("0", "1", "2", "3", "4", "5")
 
 #: (patterns, class names, image shape (rows, cols))
 PATTERN_SETS = {"xpue": (XPUE, XPUE_NAMES, (3, 3)), "012345": (DIGITS_012345, DIGITS_NAMES, (5, 3))}
-
-MNIST_FILES = {
-    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
-}
-
 
 def pattern_set(name: str) -> tuple[torch.Tensor, tuple[str, ...], tuple[int, int]]:
     """(patterns (classes × inputs), class names, image shape) of ``xpue`` or ``012345``."""
@@ -76,19 +67,6 @@ def binarise_top(images: np.ndarray, top: int) -> np.ndarray:
     flat = images.reshape(images.shape[0], -1)
     kth = np.sort(flat, axis=1)[:, -top]
     return (flat > kth[:, None]).astype(np.float64)
-
-
-def load_mnist(split: str, data_dir: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(images uint8 (N, 28, 28), labels (N,)) of the MNIST ``train`` or ``test`` split, from ``<data>/mnist/``."""
-    root = find_data("mnist", data_dir)
-    if root is None:
-        raise DataError("MNIST not found: put the four idx .gz files into <data>/mnist/ (data root from --data-dir, "
-                        "$MEMSNN_DATA or a shared/data folder)")
-    img_name, lab_name = MNIST_FILES[split]
-    images, labels = read_idx(root / img_name), read_idx(root / lab_name)
-    if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
-        raise DataError(f"MNIST {split} files in {root} have shapes {images.shape} and {labels.shape}")
-    return images, labels
 
 
 def mnist_templates(images: np.ndarray, labels: np.ndarray, *, per_class: int = 100, size: int = 10,

@@ -23,7 +23,8 @@ import numpy as np
 import torch
 
 from ..config import Config, check_choice, check_positive
-from ..data.patterns import load_mnist, mnist_templates, mnist_test_images, pattern_set
+from ..data.mnist import load_mnist_arrays
+from ..data.patterns import mnist_templates, mnist_test_images, pattern_set
 from ..devices.emulator import EMULATOR_PRESETS, MemristorEmulator, drain_current, pinched_loop
 from ..errors import DataError
 from ..learning.imprint import imprint, imprint_reference, imprint_waveforms
@@ -97,8 +98,8 @@ class Task:
 def load_task(cfg: InSituConfig, data_dir: str | None = None) -> Task:
     """XPUE / 012345 (train = test) or MNIST (templates from train, first ``n_test`` test images)."""
     if cfg.dataset == "mnist":
-        tr_x, tr_y = load_mnist("train", data_dir)
-        te_x, te_y = load_mnist("test", data_dir)
+        tr_x, tr_y = load_mnist_arrays("train", data_dir)
+        te_x, te_y = load_mnist_arrays("test", data_dir)
         if cfg.n_test > len(te_y):
             raise DataError(f"n_test = {cfg.n_test} exceeds the {len(te_y)} MNIST test images")
         templates = mnist_templates(tr_x, tr_y, per_class=cfg.mnist_per_class, size=cfg.mnist_size,

@@ -105,6 +105,8 @@ def _as_t(t: torch.Tensor | float, like: torch.Tensor) -> torch.Tensor:
 class PCMModel:
     """Nandakumar PCM devices acting on whole tensors of states (see module docstring)."""
 
+    read_fields = ("G", "t_w")  # state fields that conductance()/read() use
+
     def __init__(self, params: PCMParams | None = None):
         self.params = params or PCMParams()
         self.params.validate()
@@ -181,10 +183,19 @@ class PCMModel:
 
     # -- reading -------------------------------------------------------------------------------------------
     def drift_factor(self, state: PCMState, t: torch.Tensor | float) -> torch.Tensor:
-        """``((t − t_w)/T0)^(−ν)`` with ``t − t_w`` floored at ``drift_t_min`` (float32 result)."""
+        """``((t − t_w)/T0)^(−ν)`` with ``t − t_w`` floored at ``drift_t_min`` (float32 result).
+
+        ``t`` may carry extra leading dimensions (a stack of read times). Times are referred to ``min(t)`` in
+        float64 first, so the large tensor is computed in float32 without losing sub-ms resolution."""
         p = self.params
-        dt = (_as_t(t, state.t_w) - state.t_w).clamp(min=p.drift_t_min)
-        return (dt / p.T0).to(torch.float32).pow(-p.nu)
+        if not torch.is_tensor(t) or t.dim() == 0:  # one read time for all devices
+            dt = (float(t) - state.t_w).clamp_(min=p.drift_t_min).mul_(1.0 / p.T0)
+            return dt.to(torch.float32).pow_(-p.nu)
+        t = _as_t(t, state.t_w)
+        t_ref = t.min()
+        since = (t_ref - state.t_w).to(torch.float32)  # age of each write at t_ref (s)
+        dt = (since + (t - t_ref).to(torch.float32)).clamp(min=p.drift_t_min)
+        return (dt * (1.0 / p.T0)).pow(-p.nu)
 
     def conductance(self, state: PCMState, t: torch.Tensor | float | None = None) -> torch.Tensor:
         """Noise-free conductance (µS); with ``t`` the drifted value at time t (perf mode: no drift)."""
@@ -200,9 +211,8 @@ class PCMModel:
         if p.perf:
             return state.G.clamp(p.gmin, p.gmax)
         Gd = self.conductance(state, t)
-        shape = torch.broadcast_shapes(Gd.shape)
         if not (isinstance(noise, (int, float)) and noise == 0):
-            Gd = Gd + torch.randn(shape, generator=generator, dtype=Gd.dtype) * (p.m3 * Gd + p.c3) * noise
+            Gd = Gd + torch.randn(Gd.shape, generator=generator, dtype=Gd.dtype) * (p.m3 * Gd + p.c3) * noise
         return Gd.clamp(p.gmin, p.gmax)
 
 

@@ -68,6 +68,8 @@ class EpropConfig(Config):
     input_rate: float = 50.0  # Hz
     gmax: float = 12.0  # µS
     write_interval: float = 38.6  # device time between updates (s)
+    acc_eps: float = 0.125  # update quantum of accumulator / mixed-precision (weight units)
+    pulse_eps: float = 0.75  # nominal conductance change of one SET pulse used to plan pulse counts (µS)
     rounding: str = "trunc"  # accumulator quantiser: trunc (symmetric) | floor (original under torch >= 1.13)
     pulse_rule: str = "round"  # pulse-count rounding: round | floor | faithful
     faithful: bool = False  # reproduce the original: floor quantiser, faithful pulse rule, read sum over N devices
@@ -87,7 +89,7 @@ class EpropConfig(Config):
         if self.n_train > self.n_samples:
             raise ConfigError(f"n_train must be <= n_samples ({self.n_samples}), got {self.n_train!r}")
         for name in ("thr", "tau_rec", "tau_out", "dt", "w_init_gain", "xbar_scale", "prob_scale", "gmax",
-                     "write_interval"):
+                     "write_interval", "acc_eps", "pulse_eps"):
             check_positive(name, getattr(self, name))
         for name in ("lr_inp", "lr_rec", "lr_out", "gamma", "reg", "grad_thr", "input_rate"):
             check_positive(name, getattr(self, name), allow_zero=True)
@@ -104,6 +106,7 @@ class EpropConfig(Config):
     def spec(self) -> SRNNSpec:
         """The network specification this configuration describes."""
         scheme = SchemeConfig(method=self.method, grad_thr=self.grad_thr, prob_scale=self.prob_scale,
+                              acc_eps=self.acc_eps, pulse_eps=self.pulse_eps,
                               rounding="floor" if self.faithful else self.rounding,
                               pulse_rule="faithful" if self.faithful else self.pulse_rule)
         return SRNNSpec(n_in=self.inp_dim, n_rec=self.n_rec, n_out=self.out_dim,
@@ -183,8 +186,6 @@ def train(cfg: EpropConfig, run: RunDir | None = None, *, progress: bool = True)
     }
     if run is not None:
         _write_results(run, history, outputs, metrics, cfg)
-        if ckpt is not None and ckpt.exists():
-            ckpt.unlink()
     return metrics
 
 
@@ -224,6 +225,8 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type[Config]) -> None
         kw: dict[str, Any] = {"dest": f.name, "default": None, "help": f"(default {f.default!r})"}
         if hints[f.name] is bool:
             kw.update(nargs="?", const="true", metavar="true|false")
+        elif typing.get_origin(hints[f.name]) in (tuple, list):
+            kw.update(nargs="+")
         parser.add_argument(*names, **kw)
 
 
@@ -244,6 +247,7 @@ def _cmd_eprop(args: argparse.Namespace) -> int:
     out = Path(args.out or f"runs/srnn_pcm/eprop_{tag}")
     with RunDir(out, cfg, overwrite=args.overwrite) as run:
         m = train(cfg, run, progress=not args.quiet)
+        run.file("checkpoint.pt").unlink(missing_ok=True)
     print(f"{cfg.method}: final MSE {m['final_mse']:.4f} (epoch-0 loss {m['loss_first_epoch']:.4f}, "
           f"{m['epochs_run']} epochs, {m['set_pulses']} SET pulses, {m['runtime_s']:.1f} s) -> {out}")
     return 0

@@ -114,3 +114,10 @@ def test_pcm_figures_cli(tmp_path, capsys):
     assert main(["pcm-figures", "--figure", "write-stats", "--xbar-n", "0", "--out", str(tmp_path / "w")]) == 2
     assert "xbar_n" in capsys.readouterr().err
     assert main(["pcm-figures", "--figure", "9", "--out", str(tmp_path / "n")]) == 2
+
+
+def test_crossbar_early_stop_when_nothing_is_written():
+    cfg = EpropConfig(n_t=20, inp_dim=5, n_rec=4, n_samples=1, n_train=1, epochs=80, xbar=True, method="sign",
+                      grad_thr=1e9)
+    m = train(cfg, progress=False)
+    assert m["early_stopped_at"] == 50 and m["epochs_run"] == 51 and m["set_pulses"] == 0

@@ -135,6 +135,7 @@ def figure5(cfg: FigureConfig, g: torch.Generator) -> tuple[list[dict[str, Any]]
     axes[2].plot(ks, [r["std_dG"] for r in rows], "o-", ms=3)
     axes[2].set(xlabel="pulse number", ylabel="σ_ΔG (µS)")
     fig.suptitle("Nandakumar 2018 fig. 5: gradual SET statistics")
+    fig.tight_layout()
     return rows, fig
 
 

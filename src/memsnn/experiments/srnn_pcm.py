@@ -72,6 +72,7 @@ class EpropConfig(Config):
     pulse_eps: float = 0.75  # nominal conductance change of one SET pulse used to plan pulse counts (µS)
     rounding: str = "trunc"  # accumulator quantiser: trunc (symmetric) | floor (original under torch >= 1.13)
     pulse_rule: str = "round"  # pulse-count rounding: round | floor | faithful
+    refresh: str = "schedule"  # schedule: multi-mem at the original's two instants | always: every PCM update | never
     faithful: bool = False  # reproduce the original: floor quantiser, faithful pulse rule, read sum over N devices
     early_stop: bool = True  # crossbar runs stop at epoch 50 when the recurrent array got < 2 pulses
     log_every: int = 10
@@ -96,6 +97,7 @@ class EpropConfig(Config):
         check_choice("method", self.method, METHODS)
         check_choice("rounding", self.rounding, ROUNDINGS)
         check_choice("pulse_rule", self.pulse_rule, PULSE_RULES)
+        check_choice("refresh", self.refresh, ("schedule", "always", "never"))
         if self.xbar and self.method in FP32_METHODS:
             raise ConfigError(f"method {self.method!r} trains FP32 weights; run it without --xbar")
         if not self.xbar and self.method not in FP32_METHODS:
@@ -155,7 +157,8 @@ def train(cfg: EpropConfig, run: RunDir | None = None, *, progress: bool = True)
             losses.append(_mse(out.vo, y))
             grads = net.gradients(x, out, y)
             tp += cfg.write_interval
-            pulses += net.update(grads, tp, g, refresh=refresh_due(tp) and cfg.method == "multi-mem")
+            pulses += net.update(grads, tp, g, refresh=cfg.refresh == "always" or (
+                cfg.refresh == "schedule" and cfg.method == "multi-mem" and refresh_due(tp)))
         history.append({"epoch": epoch, "loss_mean": sum(losses) / len(losses), "loss_last": losses[-1],
                         "pulses": pulses, "rec_count": net.write_count("w_rec")})
         bar.set_postfix(loss=f"{history[-1]['loss_mean']:.4f}")

@@ -206,3 +206,12 @@ def test_bad_input():
         quantise(torch.zeros(1), 0.1, "ceil")
     with pytest.raises(ConfigError, match="write method"):
         write_delta(array((1,)), torch.zeros(1), "sign")
+
+
+def test_sign_refresh_uses_mixed_precision_thresholds():
+    scheme = UpdateScheme(SchemeConfig(method="sign"))
+    arr = array((2,))
+    arr.state.G[:, 0] = torch.tensor([[7.0, 7.0], [6.5, 2.0]])  # synapse 0 saturated (diff 0.5 < 1.5), 1 not
+    scheme.update_array("w", arr, torch.zeros(2), 0.0, t=3.0, generator=gen(), refresh=True)
+    assert float(arr.state.G[0, 0, 0]) < 3.0 and float(arr.state.G[1, 0, 0]) < 0.2  # reset, diff re-written
+    assert arr.state.G[:, 0, 1].tolist() == [7.0, 2.0]

@@ -37,7 +37,7 @@ WRITE_METHODS = ("stochastic", "multi-mem", "mixed-precision", "upd-ready")
 ROUNDINGS = ("trunc", "floor")
 
 # Refresh thresholds of the reference implementation: (side threshold µS, max |G⁺−G⁻| µS, pulse size ε µS).
-REFRESH = {"stochastic": (9.0, 9.0 / 4, 0.75), "multi-mem": (9.0, 9.0 / 2, 0.75),
+REFRESH = {"sign": (6.0, 6.0 / 4, 0.75), "stochastic": (9.0, 9.0 / 4, 0.75), "multi-mem": (9.0, 9.0 / 2, 0.75),
            "mixed-precision": (6.0, 6.0 / 4, 0.75), "upd-ready": (6.0, 6.0 / 4, 0.75)}
 
 
@@ -70,6 +70,15 @@ def quantise(acc: torch.Tensor, eps: float, rounding: str = "trunc") -> tuple[to
     return q, acc - q
 
 
+def refresh_pairs(arr: DifferentialArray, method: str, *, t: Any = 0.0, generator: torch.Generator | None = None,
+                  eps: float = 0.75, rule: str = "round") -> int:
+    """Refresh saturated pairs with the thresholds of ``method`` (see REFRESH; the sign method, which has none in
+    the original, uses the mixed-precision ones). Returns the number of refreshed synapses."""
+    g_thr, diff_max, _ = REFRESH[method]
+    rr = method == "multi-mem"
+    return arr.refresh(g_thr, diff_max, eps / arr.n if rr else eps, t, generator, round_robin=rr, rule=rule)
+
+
 def write_delta(arr: DifferentialArray, dG: torch.Tensor, method: str, *, t: Any = 0.0,
                 generator: torch.Generator | None = None, refresh: bool = False, eps: float = 0.75,
                 prob_scale: float = 1.0, rule: str = "round") -> int:
@@ -86,9 +95,7 @@ def write_delta(arr: DifferentialArray, dG: torch.Tensor, method: str, *, t: Any
         arr.reset_sides(torch.stack([full & (dG < 0), full & (dG >= 0)]), t, generator)  # RESET the other side
         dG = target - arr.estimate()
     if refresh:
-        g_thr, diff_max, _ = REFRESH[method]
-        rr = method == "multi-mem"
-        arr.refresh(g_thr, diff_max, eps / arr.n if rr else eps, t, generator, round_robin=rr, rule=rule)
+        refresh_pairs(arr, method, t=t, generator=generator, eps=eps, rule=rule)
     req = torch.stack([dG.clamp(min=0), (-dG).clamp(min=0)])
     if method == "stochastic":
         u = torch.rand(req.shape, generator=generator, dtype=req.dtype)
@@ -138,6 +145,8 @@ class UpdateScheme:
         if c.method == "sign":
             counts = torch.stack([grad < -c.grad_thr, grad > c.grad_thr]).to(torch.int64)
             before = arr.pulses_applied
+            if refresh:
+                refresh_pairs(arr, "sign", t=t, generator=generator, eps=c.pulse_eps, rule=c.pulse_rule)
             arr.pulse_sides(counts, t, generator)
             return arr.pulses_applied - before
         if c.method == "mixed-precision":

@@ -77,6 +77,10 @@ class EpropConfig(Config):
     early_stop: bool = True  # crossbar runs stop at epoch 50 when the recurrent array got < 2 pulses
     log_every: int = 10
 
+    def __post_init__(self) -> None:
+        if self.faithful:  # the original's choices, recorded in the resolved config
+            self.rounding, self.pulse_rule = "floor", "faithful"
+
     def validate(self) -> None:
         super().validate()
         for name in ("inp_dim", "out_dim", "n_rec", "n_t", "n_b", "epochs", "n_samples", "n_train", "xbar_res",
@@ -109,8 +113,7 @@ class EpropConfig(Config):
         """The network specification this configuration describes."""
         scheme = SchemeConfig(method=self.method, grad_thr=self.grad_thr, prob_scale=self.prob_scale,
                               acc_eps=self.acc_eps, pulse_eps=self.pulse_eps,
-                              rounding="floor" if self.faithful else self.rounding,
-                              pulse_rule="faithful" if self.faithful else self.pulse_rule)
+                              rounding=self.rounding, pulse_rule=self.pulse_rule)
         return SRNNSpec(n_in=self.inp_dim, n_rec=self.n_rec, n_out=self.out_dim,
                         lif=LIFParams(thr=self.thr, tau_rec=self.tau_rec, tau_out=self.tau_out, dt=self.dt),
                         eprop=EpropParams(gamma=self.gamma, reg=self.reg, f0=self.f0), scheme=scheme,

@@ -168,13 +168,14 @@ def write_stats(cfg: FigureConfig, g: torch.Generator) -> tuple[list[dict[str, A
         std = torch.zeros(21, 21)
         for si, src in enumerate(levels.tolist()):
             arr = DifferentialArray(m, (21, cfg.devices), n, generator=g)
+            G = arr.state.G.clone()
             if src > 0:
-                arr.state.G[0] = src
+                G[0] = src
             elif src < 0:
-                arr.state.G[1] = -src
+                G[1] = -src
             else:
-                arr.state.G[0] = 0.1
-            arr.state = arr.state  # state edited in place: drop cached views
+                G[0] = 0.1
+            arr.state = dataclasses.replace(arr.state, G=G)
             target = levels[:, None].expand(21, cfg.devices)
             target_write(arr, target, cfg.write_method, t=1e-3, generator=g, refresh=True, rule=cfg.pulse_rule)
             reached = arr.estimate()

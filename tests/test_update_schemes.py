@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from memsnn.crossbar.differential import DifferentialArray, pulse_counts
-from memsnn.devices.pcm import PCMModel, PCMParams
+from memsnn.devices.pcm import PCMModel
 from memsnn.errors import ConfigError
 from memsnn.learning.update_schemes import SchemeConfig, UpdateScheme, quantise, target_write, write_delta
 

@@ -19,13 +19,13 @@ from typing import Any
 import torch
 
 from ..config import Config, check_choice, check_positive
+from ..crossbar.differential import PULSE_RULES
 from ..data.patterns_sinusoid import sinusoid_patterns
 from ..devices.pcm import PCM_PRESETS
 from ..errors import ConfigError
 from ..learning.eprop import EpropParams
 from ..learning.srnn import SRNN, SRNNSpec
 from ..learning.update_schemes import FP32_METHODS, METHODS, ROUNDINGS, SchemeConfig
-from ..crossbar.differential import PULSE_RULES
 from ..results import RunDir, atomic_save_torch, atomic_write_csv, atomic_write_json, environment_info, save_figure
 from ..snn.recurrent import LIFParams
 

@@ -215,3 +215,18 @@ def test_sign_refresh_uses_mixed_precision_thresholds():
     scheme.update_array("w", arr, torch.zeros(2), 0.0, t=3.0, generator=gen(), refresh=True)
     assert float(arr.state.G[0, 0, 0]) < 3.0 and float(arr.state.G[1, 0, 0]) < 0.2  # reset, diff re-written
     assert arr.state.G[:, 0, 1].tolist() == [7.0, 2.0]
+
+
+def test_refresh_rewrite_by_inverse_set_curve():
+    m = PCMModel()
+    assert m.pulses_after_reset(torch.tensor([0.0, 0.5, 1.8, 3.2, 30.0])).tolist()[:4] == [0, 0, 1, 2]
+    arr = array((2,), 2)
+    arr.state.G[:, :, 0] = torch.tensor([[7.0, 7.0], [6.6, 6.6]])  # diff +0.4 → 0 pulses (nearest rise is 0)
+    arr.state.G[:, :, 1] = torch.tensor([[6.1, 6.1], [7.5, 7.5]])  # diff -1.4 → 1 pulse on each G- device
+    assert arr.refresh(6.0, 1.5, 0.75, t=1.0, generator=gen(), rewrite="set-curve") == 2
+    assert arr.write_count()[:, :, 0].tolist() == [[0, 0], [0, 0]]
+    assert arr.write_count()[:, :, 1].tolist() == [[0, 0], [1, 1]]
+    lin = DifferentialArray(LinearStepDevice(), (1,), 1)
+    lin.state = _LinState(torch.tensor([[[1.0]], [[1.2]]]))
+    with pytest.raises(ConfigError, match="pulses_after_reset"):
+        lin.refresh(0.5, 5.0, 0.5, rewrite="set-curve")

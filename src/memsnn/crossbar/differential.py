@@ -32,6 +32,7 @@ from ..errors import ConfigError
 
 PULSE_RULES = ("round", "floor", "faithful")
 COMBINES = ("mean", "sum")
+REWRITES = ("nominal", "set-curve")
 
 
 def pulse_counts(n: torch.Tensor, rule: str = "round") -> torch.Tensor:
@@ -191,11 +192,14 @@ class DifferentialArray:
         self.reset_sides(mask.unsqueeze(0).expand((2,) + self.shape), t, generator)
 
     def refresh(self, g_thr: float, diff_max: float, eps: float, t: Any = 0.0, generator: torch.Generator | None = None,
-                *, round_robin: bool = False, rule: str = "round") -> int:
+                *, round_robin: bool = False, rule: str = "round", rewrite: str = "nominal") -> int:
         """Refresh saturated pairs: where a side exceeds ``g_thr`` and ``|G⁺ − G⁻| < diff_max``, RESET both sides
-        and re-write the old difference with ``|diff|/eps`` pulses on the side of its sign (one device at a time
-        in round-robin with ``eps`` per device when ``round_robin``, else on all N devices). Returns the number
+        and re-write the old difference on the side of its sign. ``rewrite="nominal"`` (the original): ``|diff|/eps``
+        pulses (one device at a time in round-robin with ``eps`` per device when ``round_robin``, else on all N
+        devices). ``rewrite="set-curve"``: on all N devices the number of pulses whose mean rise from a fresh
+        device is nearest to ``|diff|`` (needs the model's ``pulses_after_reset``, e.g. PCM). Returns the number
         of refreshed synapses."""
+        check_choice("refresh rewrite", rewrite, REWRITES)
         side = self.side_conductance()
         diff = side[0] - side[1]
         mask = ((side[0] > g_thr) | (side[1] > g_thr)) & (diff.abs() < diff_max)
@@ -203,7 +207,15 @@ class DifferentialArray:
         if k == 0:
             return 0
         self.reset_synapses(mask, t, generator)
-        req = torch.stack([diff.clamp(min=0), (-diff).clamp(min=0)]) / eps * mask
+        rise = torch.stack([diff.clamp(min=0), (-diff).clamp(min=0)]) * mask
+        if rewrite == "set-curve":
+            inverse = getattr(self.model, "pulses_after_reset", None)
+            if inverse is None:
+                raise ConfigError(f"refresh rewrite 'set-curve' needs a device model with pulses_after_reset, "
+                                  f"{type(self.model).__name__} has none")
+            self.pulse_sides(inverse(rise) * mask, t, generator)
+            return k
+        req = rise / eps
         if round_robin:
             self.pulse(self.round_robin_counts(torch.floor(req)), t, generator)
         else:

@@ -181,6 +181,15 @@ class PCMModel:
             state = self.set_pulse(state, n > k, generator, t)
         return state
 
+    def pulses_after_reset(self, rise: torch.Tensor, max_pulses: int = 64) -> torch.Tensor:
+        """Number of SET pulses after a RESET whose mean conductance rise (noise-free SET curve from ``g_reset``)
+        is nearest to ``rise`` (µS); an inverse of the mean SET curve used to re-write refreshed pairs."""
+        p = self.params
+        if p.perf:
+            return torch.floor(rise / p.perf_increment + 0.5).clamp(min=0).to(torch.int64)
+        curve = torch.tensor([p.g_reset] + mean_set_curve(p, max_pulses, p.g_reset), dtype=rise.dtype) - p.g_reset
+        return (rise.unsqueeze(-1) - curve).abs().argmin(dim=-1)
+
     # -- reading -------------------------------------------------------------------------------------------
     def drift_factor(self, state: PCMState, t: torch.Tensor | float) -> torch.Tensor:
         """``((t − t_w)/T0)^(−ν)`` with ``t − t_w`` floored at ``drift_t_min`` (float32 result).

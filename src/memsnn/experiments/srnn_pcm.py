@@ -72,6 +72,7 @@ class EpropConfig(Config):
     pulse_eps: float = 0.75  # nominal conductance change of one SET pulse used to plan pulse counts (µS)
     rounding: str = "trunc"  # accumulator quantiser: trunc (symmetric) | floor (original under torch >= 1.13)
     pulse_rule: str = "round"  # pulse-count rounding: round | floor | faithful
+    refresh_rewrite: str = "nominal"  # nominal: |diff|/pulse_eps pulses | set-curve: invert the mean SET curve
     refresh: str = "schedule"  # schedule: multi-mem at the original's two instants | always: every PCM update | never
     faithful: bool = False  # reproduce the original: floor quantiser, faithful pulse rule, read sum over N devices
     early_stop: bool = True  # crossbar runs stop at epoch 50 when the recurrent array got < 2 pulses
@@ -102,6 +103,7 @@ class EpropConfig(Config):
         check_choice("rounding", self.rounding, ROUNDINGS)
         check_choice("pulse_rule", self.pulse_rule, PULSE_RULES)
         check_choice("refresh", self.refresh, ("schedule", "always", "never"))
+        check_choice("refresh_rewrite", self.refresh_rewrite, ("nominal", "set-curve"))
         if self.xbar and self.method in FP32_METHODS:
             raise ConfigError(f"method {self.method!r} trains FP32 weights; run it without --xbar")
         if not self.xbar and self.method not in FP32_METHODS:
@@ -113,6 +115,7 @@ class EpropConfig(Config):
         """The network specification this configuration describes."""
         scheme = SchemeConfig(method=self.method, grad_thr=self.grad_thr, prob_scale=self.prob_scale,
                               acc_eps=self.acc_eps, pulse_eps=self.pulse_eps,
+                              refresh_rewrite=self.refresh_rewrite,
                               rounding=self.rounding, pulse_rule=self.pulse_rule)
         return SRNNSpec(n_in=self.inp_dim, n_rec=self.n_rec, n_out=self.out_dim,
                         lif=LIFParams(thr=self.thr, tau_rec=self.tau_rec, tau_out=self.tau_out, dt=self.dt),

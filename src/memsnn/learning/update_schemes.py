@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from ..config import Config, check_choice, check_positive
-from ..crossbar.differential import PULSE_RULES, DifferentialArray, pulse_counts
+from ..crossbar.differential import PULSE_RULES, REWRITES, DifferentialArray, pulse_counts
 from ..errors import ConfigError
 
 METHODS = ("vanilla", "accumulator", "sign", "stochastic", "multi-mem", "mixed-precision")
@@ -53,11 +53,13 @@ class SchemeConfig(Config):
     pulse_eps: float = 0.75  # nominal conductance change of one pulse (µS)
     pulse_rule: str = "round"  # pulse-count rounding, see memsnn.crossbar.differential ("faithful" = original)
     clip: float = 1.0  # FP32 weight clip
+    refresh_rewrite: str = "nominal"  # refresh: re-write |diff|/pulse_eps pulses, or invert the mean SET curve
 
     def validate(self) -> None:
         check_choice("method", self.method, METHODS)
         check_choice("rounding", self.rounding, ROUNDINGS)
         check_choice("pulse_rule", self.pulse_rule, PULSE_RULES)
+        check_choice("refresh_rewrite", self.refresh_rewrite, REWRITES)
         check_positive("grad_thr", self.grad_thr, allow_zero=True)
         for name in ("prob_scale", "acc_eps", "pulse_eps", "clip"):
             check_positive(name, getattr(self, name))
@@ -71,17 +73,18 @@ def quantise(acc: torch.Tensor, eps: float, rounding: str = "trunc") -> tuple[to
 
 
 def refresh_pairs(arr: DifferentialArray, method: str, *, t: Any = 0.0, generator: torch.Generator | None = None,
-                  eps: float = 0.75, rule: str = "round") -> int:
+                  eps: float = 0.75, rule: str = "round", rewrite: str = "nominal") -> int:
     """Refresh saturated pairs with the thresholds of ``method`` (see REFRESH; the sign method, which has none in
     the original, uses the mixed-precision ones). Returns the number of refreshed synapses."""
     g_thr, diff_max, _ = REFRESH[method]
     rr = method == "multi-mem"
-    return arr.refresh(g_thr, diff_max, eps / arr.n if rr else eps, t, generator, round_robin=rr, rule=rule)
+    return arr.refresh(g_thr, diff_max, eps / arr.n if rr else eps, t, generator, round_robin=rr, rule=rule,
+                       rewrite=rewrite)
 
 
 def write_delta(arr: DifferentialArray, dG: torch.Tensor, method: str, *, t: Any = 0.0,
                 generator: torch.Generator | None = None, refresh: bool = False, eps: float = 0.75,
-                prob_scale: float = 1.0, rule: str = "round") -> int:
+                prob_scale: float = 1.0, rule: str = "round", rewrite: str = "nominal") -> int:
     """Realise conductance changes ``dG[*shape]`` on the array with one of the write methods; returns the number
     of SET pulses (refresh pulses included). ``upd-ready`` first RESETs the opposite side where the potentiated
     side cannot absorb ``|dG|`` (``|dG| > 10 − G_p``) and re-plans ``dG`` against the new state."""
@@ -95,7 +98,7 @@ def write_delta(arr: DifferentialArray, dG: torch.Tensor, method: str, *, t: Any
         arr.reset_sides(torch.stack([full & (dG < 0), full & (dG >= 0)]), t, generator)  # RESET the other side
         dG = target - arr.estimate()
     if refresh:
-        refresh_pairs(arr, method, t=t, generator=generator, eps=eps, rule=rule)
+        refresh_pairs(arr, method, t=t, generator=generator, eps=eps, rule=rule, rewrite=rewrite)
     req = torch.stack([dG.clamp(min=0), (-dG).clamp(min=0)])
     if method == "stochastic":
         u = torch.rand(req.shape, generator=generator, dtype=req.dtype)
@@ -146,7 +149,8 @@ class UpdateScheme:
             counts = torch.stack([grad < -c.grad_thr, grad > c.grad_thr]).to(torch.int64)
             before = arr.pulses_applied
             if refresh:
-                refresh_pairs(arr, "sign", t=t, generator=generator, eps=c.pulse_eps, rule=c.pulse_rule)
+                refresh_pairs(arr, "sign", t=t, generator=generator, eps=c.pulse_eps, rule=c.pulse_rule,
+                              rewrite=c.refresh_rewrite)
             arr.pulse_sides(counts, t, generator)
             return arr.pulses_applied - before
         if c.method == "mixed-precision":
@@ -156,7 +160,7 @@ class UpdateScheme:
         else:
             raise ConfigError(f"method {c.method!r} updates FP32 weights; run it without --xbar")
         return write_delta(arr, dG, c.method, t=t, generator=generator, refresh=refresh, eps=c.pulse_eps,
-                           prob_scale=c.prob_scale, rule=c.pulse_rule)
+                           prob_scale=c.prob_scale, rule=c.pulse_rule, rewrite=c.refresh_rewrite)
 
     def state_dict(self) -> dict[str, Any]:
         return {"acc": dict(self.acc)}

@@ -24,7 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from memsnn.crossbar.array import Crossbar  # noqa: E402
-from memsnn.experiments.imdb import ImdbConfig, load_data, make_crossbar  # noqa: E402
+from memsnn.experiments.imdb import ImdbConfig, load_data, make_crossbar, train_ann  # noqa: E402
 from memsnn.learning.conversion import TextModel, mean_inputs, snn_evaluate  # noqa: E402
 from memsnn.learning.optim import Adagrad  # noqa: E402
 from memsnn.learning.rate_gradient import direct_epoch  # noqa: E402
@@ -33,22 +33,23 @@ from memsnn.results import atomic_write_json, environment_info  # noqa: E402
 from memsnn.snn.layers import SpikingLinear  # noqa: E402
 
 
-def bench_inference(cfg: ImdbConfig, data, read_noise: float, n_ref: int) -> dict:
+def bench_inference(cfg: ImdbConfig, data, model, read_noise: float, n_ref: int, sampling: str) -> dict:
+    """The converted network of a trained ANN on the crossbar, all test reviews, per-step reads."""
     g = torch.Generator().manual_seed(0)
-    W = torch.rand(cfg.embedding_dim, generator=g) * 0.9
     xbar = make_crossbar(cfg, g)
-    xbar.program(W.double(), cfg.write_config("convert"), generator=g)
-    x = mean_inputs(data.emb, data.test)
-    layer = SpikingLinear(crossbar=xbar, read_noise=read_noise, read_mode="per_step")
+    xbar.program(model.W.double(), cfg.write_config("convert"), generator=g)
+    x = mean_inputs(model.emb, data.test)
+    layer = SpikingLinear(crossbar=xbar, read_noise=read_noise, read_mode="per_step", sampling=sampling)
     t0 = time.perf_counter()
-    snn_evaluate(layer, x, data.test_labels, cfg.T, cfg.threshold_convert, g, cfg.eval_batch)
+    m, _ = snn_evaluate(layer, x, data.test_labels, cfg.T, cfg.threshold_convert, g, cfg.eval_batch)
     fast_total = time.perf_counter() - t0
     t0 = time.perf_counter()
     for i in range(n_ref):
         snn_rate_reference(x[i], xbar.R.reshape(-1), None, cfg.T, cfg.threshold_convert, cfg.mapping(), read_noise, g)
     ref_per = (time.perf_counter() - t0) / n_ref
     fast_per = fast_total / x.shape[0]
-    return {"reviews": x.shape[0], "T": cfg.T, "read_noise": read_noise, "fast_total_s": round(fast_total, 2),
+    return {"reviews": x.shape[0], "T": cfg.T, "read_noise": read_noise, "sampling": sampling,
+            "test_acc": round(100 * m.accuracy, 2), "fast_total_s": round(fast_total, 2),
             "fast_per_review_ms": fast_per * 1e3, "reference_per_review_ms": ref_per * 1e3,
             "reference_reviews_timed": n_ref, "speedup": ref_per / fast_per}
 
@@ -98,8 +99,12 @@ def main() -> None:
     data = load_data(cfg)
     result = {"data_load_s": round(time.perf_counter() - t0, 2), "environment": environment_info(),
               "load_average_start": os.getloadavg()}
-    result["a1_inference_noise0"] = bench_inference(cfg, data, 0.0, args.n_ref)
-    result["a1_inference_noise5pct"] = bench_inference(cfg, data, 0.05, args.n_ref)
+    t0 = time.perf_counter()
+    model, _ = train_ann(cfg, data, torch.Generator().manual_seed(0))
+    result["ann_training_5_epochs_s"] = round(time.perf_counter() - t0, 2)
+    result["a1_inference_noise0_auto"] = bench_inference(cfg, data, model, 0.0, args.n_ref, "auto")
+    result["a1_inference_noise0_steps"] = bench_inference(cfg, data, model, 0.0, args.n_ref, "steps")
+    result["a1_inference_noise5pct"] = bench_inference(cfg, data, model, 0.05, args.n_ref, "steps")
     result["a2_training_step_xbar"] = bench_direct(cfg, data, args.n_fast_steps, args.n_ref)
     if args.table1:
         from memsnn.experiments.table1 import run_table1

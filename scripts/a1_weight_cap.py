@@ -15,9 +15,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from memsnn.experiments.imdb import EpochLoop, ImdbConfig, load_data, make_crossbar, make_layer  # noqa: E402
-from memsnn.learning.conversion import TextModel, ann_epoch, ann_evaluate, mean_inputs, snn_evaluate  # noqa: E402
-from memsnn.learning.optim import Adagrad  # noqa: E402
+from memsnn.experiments.imdb import ImdbConfig, load_data, make_crossbar, make_layer, train_ann  # noqa: E402
+from memsnn.learning.conversion import mean_inputs, snn_evaluate  # noqa: E402
 from memsnn.results import atomic_write_json  # noqa: E402
 
 
@@ -29,17 +28,8 @@ def main() -> None:
     cfg = ImdbConfig(seed=args.seed)
     data = load_data(cfg)
     g = torch.Generator().manual_seed(cfg.seed)
-    model = TextModel(emb=data.emb.clone(), W=torch.rand(cfg.embedding_dim, generator=g))
-    oe, ow = Adagrad(model.emb, cfg.lr, cfg.eps), Adagrad(model.W, cfg.lr, cfg.eps)
-
-    def one_epoch(epoch: int) -> dict:
-        order = torch.randperm(len(data.train), generator=g)
-        tr = ann_epoch(model, data.train, data.train_labels, order, oe, ow, cfg.offset)
-        return {**tr.as_dict("train"), **ann_evaluate(model, data.val, data.val_labels, cfg.offset).as_dict("val")}
-
-    best = EpochLoop(None, "ann", g).run(cfg.epochs, lambda: {"emb": model.emb, "W": model.W}, lambda s: None,
-                                          one_epoch)
-    W, emb = best["W"], best["emb"]
+    model, _ = train_ann(cfg, data, g)
+    W, emb = model.W, model.emb
     x = mean_inputs(emb, data.test)
     xbar = make_crossbar(cfg, g)
     xbar.program(W.double(), cfg.write_config("convert"), generator=g)

@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+import torch
+
 # (pattern, replacement) in the exact order of spec §1; `<br />` is matched after `.` was already padded.
 BASIC_ENGLISH_RULES: tuple[tuple[str, str], ...] = (
     (r"\'", " '  "),
@@ -101,12 +103,10 @@ def build_vocab(
     return Vocab(itos=itos, counts=counts, unk_index=0)
 
 
-def build_vocab_from_ids(token_ids: "torch.Tensor", token_table: Sequence[str], min_freq: int = 10,
-                         specials: Sequence[str] = ("<unk>", "<pad>")) -> tuple[Vocab, "torch.Tensor"]:
+def build_vocab_from_ids(token_ids: torch.Tensor, token_table: Sequence[str], min_freq: int = 10,
+                         specials: Sequence[str] = ("<unk>", "<pad>")) -> tuple[Vocab, torch.Tensor]:
     """The :func:`build_vocab` result for a corpus given as ids into ``token_table`` (same order, ties by first
     occurrence), plus a table mapping every corpus token id to its vocabulary id (−1 if not in the vocabulary)."""
-    import torch
-
     if min_freq < 1:
         from ..errors import ConfigError
 

@@ -22,7 +22,7 @@ from ..crossbar.mapping import LinearConductanceMap
 from ..crossbar.programming import APPROACH1_NEGATIVE, APPROACH1_POSITIVE, WriteVerifyConfig
 from ..devices.rram import RRAM_PRESETS, RRAMDevice, RRAMState
 from ..errors import ConfigError
-from ..learning.conversion import Metrics, TextModel, ann_epoch, ann_evaluate, mean_inputs, snn_evaluate
+from ..learning.conversion import TextModel, ann_epoch, ann_evaluate, mean_inputs, snn_evaluate
 from ..learning.optim import Adagrad
 from ..learning.rate_gradient import direct_epoch, rate_to_probability
 from ..results import (RunDir, atomic_save_torch, atomic_write_csv, atomic_write_json, environment_info, save_figure)
@@ -193,9 +193,9 @@ class EpochLoop:
         return self.best
 
 
-def run_convert(cfg: ImdbConfig, data: ImdbData, rundir: RunDir | None = None) -> dict[str, Any]:
-    """Approach 1: ANN training (best validation loss), conversion, SNN test with and without the crossbar."""
-    g = torch.Generator().manual_seed(cfg.seed)
+def train_ann(cfg: ImdbConfig, data: ImdbData, g: torch.Generator,
+              rundir: RunDir | None = None) -> tuple[TextModel, EpochLoop]:
+    """Approach-1 ANN training (online Adagrad, clamping); returns the best-validation-loss model and the loop."""
     model = TextModel(emb=data.emb.clone(), W=torch.rand(cfg.embedding_dim, generator=g))
     opt_e, opt_w = Adagrad(model.emb, cfg.lr, cfg.eps), Adagrad(model.W, cfg.lr, cfg.eps)
     loop = EpochLoop(rundir, "ann", g)
@@ -215,7 +215,13 @@ def run_convert(cfg: ImdbConfig, data: ImdbData, rundir: RunDir | None = None) -
         return {**tr.as_dict("train"), **va.as_dict("val")}
 
     best = loop.run(cfg.epochs, state, restore, one_epoch)
-    model = TextModel(emb=best["emb"], W=best["W"])
+    return TextModel(emb=best["emb"], W=best["W"]), loop
+
+
+def run_convert(cfg: ImdbConfig, data: ImdbData, rundir: RunDir | None = None) -> dict[str, Any]:
+    """Approach 1: ANN training (best validation loss), conversion, SNN test with and without the crossbar."""
+    g = torch.Generator().manual_seed(cfg.seed)
+    model, loop = train_ann(cfg, data, g, rundir)
     out: dict[str, Any] = {"history": loop.history, "best_epoch": loop.best_epoch}
     out["ann"] = ann_evaluate(model, data.test, data.test_labels, cfg.offset).as_dict("test")
     x_test = mean_inputs(model.emb, data.test)

@@ -655,42 +655,37 @@ def _seeds(text: str) -> list[int]:
         raise ConfigError(f"--seeds expects comma-separated integers, got {text!r}") from None
 
 
-def _cmd_fig4(args: argparse.Namespace) -> int:
+def _run_command(args: argparse.Namespace, name: str, run: Any, markdown: Any = None) -> int:
+    """Shared handler: config and backend from the flags, ``run(cfg, out, backend)``, print the table."""
     from .imdb import config_from_args, default_out
 
     cfg = config_from_args(args)
-    out = Path(args.out) if args.out else default_out("huang-fig4")
-    summary = run_fig4(cfg, _seeds(args.seeds), out, backend_from_args(args),
-                       Ts=parse_values(args.Ts, FIG4_T, "--Ts", int),
-                       tolerances=parse_values(args.tolerances, FIG4_TOL, "--tolerances"),
-                       noises=parse_values(args.noises, FIG4_NOISE, "--noises"), overwrite=args.overwrite)
-    print(fig4_markdown(summary))
-    print(f"results: {out}  ({summary['wall_time_s']:.0f} s)")
+    out = Path(args.out) if args.out else default_out(name)
+    summary = run(cfg, out, backend_from_args(args))
+    if markdown is not None:
+        print(markdown(summary))
+    print(f"results: {out}")
     return 0
+
+
+def _cmd_fig4(args: argparse.Namespace) -> int:
+    return _run_command(args, "huang-fig4", lambda cfg, out, backend: run_fig4(
+        cfg, _seeds(args.seeds), out, backend, Ts=parse_values(args.Ts, FIG4_T, "--Ts", int),
+        tolerances=parse_values(args.tolerances, FIG4_TOL, "--tolerances"),
+        noises=parse_values(args.noises, FIG4_NOISE, "--noises"), overwrite=args.overwrite), fig4_markdown)
 
 
 def _cmd_fig5(args: argparse.Namespace) -> int:
-    from .imdb import config_from_args, default_out
-
-    cfg = config_from_args(args)
-    out = Path(args.out) if args.out else default_out("huang-fig5")
-    summary = run_fig5(cfg, out, backend_from_args(args), noises=parse_values(args.noises, FIG5_NOISE, "--noises"),
-                       tolerances=parse_values(args.tolerances, FIG5_TOL, "--tolerances"), parts=args.parts,
-                       overwrite=args.overwrite)
-    print(fig5_markdown(summary))
-    print(f"results: {out}  ({summary['wall_time_s']:.0f} s)")
-    return 0
+    return _run_command(args, "huang-fig5", lambda cfg, out, backend: run_fig5(
+        cfg, out, backend, noises=parse_values(args.noises, FIG5_NOISE, "--noises"),
+        tolerances=parse_values(args.tolerances, FIG5_TOL, "--tolerances"), parts=args.parts,
+        overwrite=args.overwrite), fig5_markdown)
 
 
 def _cmd_fig3b(args: argparse.Namespace) -> int:
-    from .imdb import config_from_args, default_out
-
-    cfg = config_from_args(args)
-    out = Path(args.out) if args.out else default_out("huang-fig3b")
-    run_fig3b(cfg, _seeds(args.seeds), out, backend_from_args(args),
-              from_table1=Path(args.from_table1) if args.from_table1 else None, overwrite=args.overwrite)
-    print(f"results: {out}")
-    return 0
+    return _run_command(args, "huang-fig3b", lambda cfg, out, backend: run_fig3b(
+        cfg, _seeds(args.seeds), out, backend, from_table1=Path(args.from_table1) if args.from_table1 else None,
+        overwrite=args.overwrite))
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -96,7 +96,12 @@ def train_ann(cfg: Any, data: Any) -> dict[str, Any]:
         tr = ann_epoch(model, data.train, data.train_labels, order, opt_e, opt_w, cfg.offset)
         return {**tr.as_dict("train"), **ann_evaluate(model, data.val, data.val_labels, cfg.offset).as_dict("val")}
 
-    best = loop.run(cfg.epochs, lambda: {"emb": model.emb, "W": model.W}, lambda s: None, one_epoch)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # batch-size-1 updates: more threads only add synchronisation
+    try:
+        best = loop.run(cfg.epochs, lambda: {"emb": model.emb, "W": model.W}, lambda s: None, one_epoch)
+    finally:
+        torch.set_num_threads(threads)
     trained = TextModel(emb=best["emb"], W=best["W"])
     test = ann_evaluate(trained, data.test, data.test_labels, cfg.offset)
     return {"emb": trained.emb, "W": trained.W, "history": loop.history, "best_epoch": loop.best_epoch,

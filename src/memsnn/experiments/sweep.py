@@ -176,7 +176,7 @@ def _iter_results(fn_path: str, payloads: Sequence[tuple[str, Any]], backend: Ba
         yield from _iter_ray(fn_path, payloads, backend)
         return
     workers = min(backend.workers, len(payloads))
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = max(1, (os.cpu_count() or 1) // backend.workers)  # the cores the user gave each worker
     if workers == 1:
         for key, payload in payloads:
             yield key, _call(fn_path, payload, threads)

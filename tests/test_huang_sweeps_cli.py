@@ -127,3 +127,27 @@ def test_generic_sweep_local_processes_then_ray(tiny_data: Path, tmp_path: Path)
     strip = lambda rows: sorted((key(r), r["value"]) for r in rows if not r["metric"].endswith("_s"))  # noqa: E731
     assert strip(on_ray) == strip(local)
     assert json.loads((tmp_path / "ray" / "sweep.json").read_text())["backend"] == "ray"
+
+
+def test_fig5_batch_killed_mid_training_resumes_to_the_same_table(tiny_data: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from memsnn.learning import direct_batched
+
+    kw = dict(noises=(0.0, 0.01), tolerances=(0.01,), parts=1)
+    hf.run_fig5(_cfg(tiny_data, epochs=2), tmp_path / "full", Backend(workers=1), **kw)
+    real = direct_batched.direct_epoch_multi
+    calls = {"n": 0}
+
+    def killed(*args: object, **kwargs: object) -> object:  # dies in the second epoch
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(direct_batched, "direct_epoch_multi", killed)
+    with pytest.raises(KeyboardInterrupt):
+        hf.run_fig5(_cfg(tiny_data, epochs=2), tmp_path / "resumed", Backend(workers=1), **kw)
+    assert (tmp_path / "resumed.partial" / "checkpoint_part0.pt").exists()
+    hf.run_fig5(_cfg(tiny_data, epochs=2), tmp_path / "resumed", Backend(workers=1), **kw)
+    assert calls["n"] == 3  # only the second epoch ran again
+    assert _rows(tmp_path / "resumed" / "results.csv") == _rows(tmp_path / "full" / "results.csv")

@@ -151,3 +151,13 @@ def test_fig5_batch_killed_mid_training_resumes_to_the_same_table(tiny_data: Pat
     hf.run_fig5(_cfg(tiny_data, epochs=2), tmp_path / "resumed", Backend(workers=1), **kw)
     assert calls["n"] == 3  # only the second epoch ran again
     assert _rows(tmp_path / "resumed" / "results.csv") == _rows(tmp_path / "full" / "results.csv")
+
+
+def test_sweep_command_writes_tidy_table(tiny_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sw"
+    rc = main(["sweep", "--grid", "T=50,100", "--approach", "convert", "--no-xbar", "--epochs", "1", "--set",
+               "min_freq=2", "--data-dir", str(tiny_data), "--workers", "1", "--out", str(out)])
+    assert rc == 0
+    rows = _rows(out / "results.csv")
+    assert {r["T"] for r in rows} == {"50", "100"} and {"ann.test_acc", "snn.test_acc"} <= {r["metric"] for r in rows}
+    assert len(list((out / "cells").glob("*.json"))) == 2

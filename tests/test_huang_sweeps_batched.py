@@ -22,7 +22,7 @@ def _x(B: int = 40, E: int = 100, seed: int = 0) -> torch.Tensor:
 
 def test_static_weights_single_config_matches_spiking_linear() -> None:
     x, W = _x(), torch.rand(100, generator=torch.Generator().manual_seed(1))
-    ref = SpikingLinear(weights=W).rate(x, 300, 50.0, torch.Generator().manual_seed(5)).rate
+    ref = SpikingLinear(weights=W, sampling="steps").rate(x, 300, 50.0, torch.Generator().manual_seed(5)).rate
     counts, _ = rate_multi(x, 300, 50.0, weights=W.unsqueeze(0), generator=torch.Generator().manual_seed(5))
     torch.testing.assert_close((counts[0, :, 0] / 300).float(), ref)
 

@@ -29,8 +29,7 @@ import torch
 from ..config import check_positive
 from ..crossbar.programming import write_verify
 from ..errors import ConfigError
-from ..learning.conversion import TextModel, ann_epoch, ann_evaluate, bce_on_probability, mean_inputs
-from ..learning.optim import Adagrad
+from ..learning.conversion import ann_evaluate, bce_on_probability, mean_inputs
 from ..results import (RunDir, atomic_save_torch, atomic_write_csv, atomic_write_json, atomic_write_text,
                        environment_info, mean_std, save_figure)
 from ..snn.batched import rate_multi
@@ -83,26 +82,11 @@ def _row(figure: str, parameter: str, x: Any, seed: int, metric: str, value: flo
 # ---------------------------------------------------------------------------------------------- figure 4 tasks
 
 def train_ann(cfg: Any, data: Any) -> dict[str, Any]:
-    """Approach-1 ANN training (Adagrad, batch size 1; best validation loss kept), as in ``memsnn imdb``."""
-    from .imdb import EpochLoop
+    """Approach-1 ANN of one seed (as in ``memsnn imdb``) with its test metrics and the generator state after it."""
+    from .imdb import train_ann as train
 
     g = torch.Generator().manual_seed(cfg.seed)
-    model = TextModel(emb=data.emb.clone(), W=torch.rand(cfg.embedding_dim, generator=g))
-    opt_e, opt_w = Adagrad(model.emb, cfg.lr, cfg.eps), Adagrad(model.W, cfg.lr, cfg.eps)
-    loop = EpochLoop(None, "ann", g)
-
-    def one_epoch(epoch: int) -> dict[str, Any]:
-        order = torch.randperm(len(data.train), generator=g)
-        tr = ann_epoch(model, data.train, data.train_labels, order, opt_e, opt_w, cfg.offset)
-        return {**tr.as_dict("train"), **ann_evaluate(model, data.val, data.val_labels, cfg.offset).as_dict("val")}
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # batch-size-1 updates: more threads only add synchronisation
-    try:
-        best = loop.run(cfg.epochs, lambda: {"emb": model.emb, "W": model.W}, lambda s: None, one_epoch)
-    finally:
-        torch.set_num_threads(threads)
-    trained = TextModel(emb=best["emb"], W=best["W"])
+    trained, loop = train(cfg, data, g)
     test = ann_evaluate(trained, data.test, data.test_labels, cfg.offset)
     return {"emb": trained.emb, "W": trained.W, "history": loop.history, "best_epoch": loop.best_epoch,
             "ann_test_acc": 100.0 * test.accuracy, "ann_test_loss": test.loss, "rng": g.get_state()}

@@ -57,6 +57,11 @@ def _coerce(name: str, tp: Any, value: Any) -> Any:
             raise ConfigError(f"{name} must be a table, got {value!r}")
         return tp.from_dict(value, prefix=f"{name}.")
     if origin in (tuple, list):
+        if isinstance(value, str) and value.strip().startswith("["):  # a TOML array given on the command line
+            try:
+                value = tomllib.loads(f"x = {value}")["x"]
+            except tomllib.TOMLDecodeError:
+                raise ConfigError(f"{name} must be a list like [1, 2], got {value!r}") from None
         if isinstance(value, (str, bytes)) or not isinstance(value, typing.Iterable):
             raise ConfigError(f"{name} must be a list, got {value!r}")
         item_tp = args[0] if args else Any
@@ -85,6 +90,25 @@ def _coerce(name: str, tp: Any, value: Any) -> Any:
             raise ConfigError(f"{name} must be a string, got {value!r}")
         return value
     return value
+
+
+def parse_scalar(text: str) -> Any:
+    """A command-line value as a TOML scalar (number, boolean, quoted string, array); bare words stay strings."""
+    try:
+        return tomllib.loads(f"x = {text}")["x"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_overrides(items: typing.Iterable[str]) -> dict[str, str]:
+    """``KEY=VALUE`` strings (``--set``) → {key: value}; values stay strings and are converted by the field's type."""
+    out: dict[str, str] = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
 
 
 @dataclasses.dataclass

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import torch
 
-from ..config import Config, check_choice, check_positive, check_range
+from ..config import Config, check_choice, check_positive, check_range, parse_overrides
 from ..crossbar.array import Crossbar
 from ..crossbar.mapping import LinearConductanceMap
 from ..crossbar.programming import APPROACH1_NEGATIVE, APPROACH1_POSITIVE, WriteVerifyConfig
@@ -405,30 +405,15 @@ def config_from_args(args: argparse.Namespace) -> ImdbConfig:
         v = getattr(args, field, None)
         if v is not None:
             changes[field] = v
-    for item in args.overrides:
-        if "=" not in item:
-            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
-        k, v = item.split("=", 1)
-        changes[k.strip()] = v.strip()
+    changes.update(parse_overrides(args.overrides))
     if changes:
         names = {f.name for f in dataclasses.fields(ImdbConfig)}
         for k in changes:
             if k.replace("-", "_") not in names:
                 raise ConfigError(f"unknown option {k!r}")
-        cfg = cfg.replace(**{k: _parse_scalar(v) for k, v in changes.items()})
+        cfg = cfg.replace(**changes)
     cfg.validate()
     return cfg
-
-
-def _parse_scalar(v: Any) -> Any:
-    if not isinstance(v, str):
-        return v
-    import tomllib
-
-    try:
-        return tomllib.loads(f"x = {v}")["x"]
-    except tomllib.TOMLDecodeError:
-        return v
 
 
 def default_out(command: str) -> Path:

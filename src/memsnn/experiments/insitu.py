@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..config import Config, check_choice, check_positive
+from ..config import Config, check_choice, check_positive, parse_overrides
 from ..data.mnist import load_mnist_arrays
 from ..data.patterns import mnist_templates, mnist_test_images, pattern_set
 from ..devices.emulator import EMULATOR_PRESETS, MemristorEmulator, drain_current, pinched_loop
@@ -212,13 +212,7 @@ def _config(args: argparse.Namespace) -> InSituConfig:
     torch.set_num_threads(1)  # small tensors: threads only add overhead (and the machine is shared)
     cfg = InSituConfig.from_toml(args.config) if args.config else InSituConfig()
     changes: dict[str, Any] = {"dataset": args.dataset} if args.dataset else {}
-    for kv in args.set or []:
-        if "=" not in kv:
-            from ..errors import ConfigError
-
-            raise ConfigError(f"--set expects key=value, got {kv!r}")
-        k, v = kv.split("=", 1)
-        changes[k] = v
+    changes.update(parse_overrides(args.set or []))
     if changes:
         cfg = cfg.replace(**changes)
     cfg.validate()

@@ -27,7 +27,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from ..config import Config
+from ..config import Config, parse_scalar
 from ..errors import ConfigError
 from ..results import RunDir, atomic_write_csv, atomic_write_json, environment_info
 
@@ -39,15 +39,13 @@ def parse_grid(items: Sequence[str]) -> Grid:
 
     Values are parsed as TOML scalars (numbers, booleans, quoted strings; bare words stay strings).
     """
-    from .imdb import _parse_scalar
-
     grid: Grid = {}
     for item in items:
         if "=" not in item:
             raise ConfigError(f"--grid expects NAME=V1,V2,..., got {item!r}")
         name, values = item.split("=", 1)
         name = name.strip().replace("-", "_")
-        vals = [_parse_scalar(v.strip()) for v in values.split(",") if v.strip()]
+        vals = [parse_scalar(v.strip()) for v in values.split(",") if v.strip()]
         if not vals:
             raise ConfigError(f"--grid {name} has no values")
         if name in grid:

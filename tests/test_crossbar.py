@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from memsnn.crossbar.array import Crossbar, noisy_resistance
+from memsnn.crossbar.array import Crossbar
+from memsnn.devices.base import noisy_read
 from memsnn.crossbar.mapping import LinearConductanceMap
 from memsnn.crossbar.programming import WriteVerifyConfig, plan_pulses, write_verify
 from memsnn.devices.rram import RRAMDevice
@@ -75,7 +76,7 @@ def test_batched_tolerances_program_a_sweep_in_one_call() -> None:
 def test_noisy_read_bounds_and_crossbar_program() -> None:
     g = torch.Generator().manual_seed(0)
     R = torch.full((10, 10), 8000.0, dtype=torch.float64)
-    reads = noisy_resistance(R, 0.05, (1000,), g)
+    reads = noisy_read(R, 0.05, (1000,), g)
     rel = reads / R - 1
     assert reads.shape == (1000, 10, 10) and rel.abs().max() <= 0.05 and rel.mean().abs() < 2e-3
     xb = Crossbar(RRAMDevice(), LinearConductanceMap(), (10, 10), g)
@@ -99,6 +100,6 @@ def test_fused_weight_read_equals_read_then_map() -> None:
     xb = Crossbar(RRAMDevice(), LinearConductanceMap(), (10, 10), torch.Generator().manual_seed(0))
     xb.state.R[0, 0] = 2000.0  # below R_min: clamps to weight 1
     a = xb.read_weights(0.2, (7, 3), torch.Generator().manual_seed(1))
-    R = noisy_resistance(xb.R, 0.2, (7, 3), torch.Generator().manual_seed(1))
+    R = noisy_read(xb.R, 0.2, (7, 3), torch.Generator().manual_seed(1))
     torch.testing.assert_close(a, xb.mapping.resistance_to_weight(R))
     assert a.shape == (7, 3, 10, 10) and float(a[..., 0, 0].min()) > 0.9

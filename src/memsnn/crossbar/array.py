@@ -13,15 +13,18 @@ from .mapping import LinearConductanceMap
 from .programming import ProgramStats, WriteVerifyConfig, write_verify
 
 
-def noisy_resistance(R: torch.Tensor, noise: float | torch.Tensor, batch_shape: tuple[int, ...] = (),
-                     generator: torch.Generator | None = None, dtype: torch.dtype | None = None) -> torch.Tensor:
-    """``batch_shape + R.shape`` independent reads R·(1 + n·(2u − 1)), u ~ U[0,1) (uniform relative error ≤ ±n)."""
-    dtype = dtype or R.dtype
-    Rd = R.to(dtype)
-    if isinstance(noise, (int, float)) and noise == 0.0:
-        return Rd.expand(batch_shape + R.shape)
-    u = torch.rand(batch_shape + R.shape, generator=generator, dtype=dtype, device=R.device)
-    return Rd * u.mul_(2.0).sub_(1.0).mul_(noise).add_(1.0)
+def noisy_weights(R: torch.Tensor, mapping: LinearConductanceMap, noise: float | torch.Tensor,
+                  shape: tuple[int, ...], generator: torch.Generator | None = None,
+                  dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Weights (eq. 21) seen through independent noisy reads R·(1 + n(2u − 1)) of the given draw ``shape``.
+
+    Fused and in place on one buffer: ``w = clamp((G/(1 + n(2u − 1)) − 1/R_max)/span, 0, 1)`` with G = 1/R; ``R``
+    and ``noise`` broadcast against ``shape`` (e.g. a leading configuration dimension with per-configuration noise).
+    """
+    G = (1.0 / R).to(dtype) / mapping.g_span
+    buf = torch.rand(shape, generator=generator, dtype=dtype, device=R.device)
+    buf.mul_(2.0 * noise).add_(1.0 - noise).reciprocal_().mul_(G).sub_(1.0 / (mapping.R_max * mapping.g_span))
+    return buf.clamp_(0.0, 1.0)
 
 
 class Crossbar:
@@ -59,19 +62,11 @@ class Crossbar:
 
     def read_weights(self, noise: float | torch.Tensor = 0.0, batch_shape: tuple[int, ...] = (),
                      generator: torch.Generator | None = None, dtype: torch.dtype | None = None) -> torch.Tensor:
-        """Weights seen through ``batch_shape`` independent noisy reads of the whole array.
-
-        Fused form of eq. 21 applied to R·(1 + n(2u − 1)): ``w = clamp((G/(1 + n(2u − 1)) − 1/R_max)/span, 0, 1)``
-        with G = 1/R, computed in place on one buffer.
-        """
+        """Weights seen through ``batch_shape`` independent noisy reads of the whole array (:func:`noisy_weights`)."""
         dtype = dtype or self.state.R.dtype
-        m = self.mapping
         if isinstance(noise, (int, float)) and noise == 0.0:
-            return m.resistance_to_weight(self.state.R.to(dtype)).expand(batch_shape + self.shape)
-        G = (1.0 / self.state.R).to(dtype) / m.g_span
-        buf = torch.rand(batch_shape + self.shape, generator=generator, dtype=dtype, device=self.state.R.device)
-        buf.mul_(2.0 * noise).add_(1.0 - noise).reciprocal_().mul_(G).sub_(1.0 / (m.R_max * m.g_span))
-        return buf.clamp_(0.0, 1.0)
+            return self.mapping.resistance_to_weight(self.state.R.to(dtype)).expand(batch_shape + self.shape)
+        return noisy_weights(self.state.R, self.mapping, noise, batch_shape + self.shape, generator, dtype)
 
     def program(self, target_weights: torch.Tensor, cfg: WriteVerifyConfig, *, read_noise: float | torch.Tensor = 0.0,
                 tolerance: float | torch.Tensor | None = None, generator: torch.Generator | None = None) -> ProgramStats:

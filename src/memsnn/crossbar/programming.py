@@ -15,6 +15,7 @@ from typing import Protocol
 import torch
 
 from ..config import Config, check_positive, check_range
+from ..devices.base import noisy_read
 from ..errors import ConfigError
 
 APPROACH1_POSITIVE = (1e-6, 2e-6, 10e-6, 20e-6, 50e-6, 100e-6)
@@ -138,11 +139,7 @@ def write_verify(device: PulsedResistiveDevice, R: torch.Tensor, target: torch.T
     tol_full = tol.expand(R.shape)
     noisy = bool((noise != 0).any())
     for _ in range(cfg.max_rounds):
-        if noisy:
-            u = torch.rand(R.shape, generator=generator, dtype=R.dtype, device=R.device)
-            R_meas = R * (1.0 + noise * (2.0 * u - 1.0))
-        else:
-            R_meas = R
+        R_meas = noisy_read(R, noise, generator=generator) if noisy else R
         need = (target - R_meas).abs() / target > tol_full
         if not bool(need.any()):
             break

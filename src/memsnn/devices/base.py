@@ -83,3 +83,15 @@ def uniform(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | No
     device = like.device if like is not None else None
     dtype = like.dtype if like is not None else dtype
     return torch.rand(tuple(shape), generator=generator, device=device, dtype=dtype)
+
+
+def noisy_read(x: torch.Tensor, noise: float | torch.Tensor, batch_shape: tuple[int, ...] = (),
+               generator: torch.Generator | None = None, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """``batch_shape + x.shape`` independent reads ``x·(1 + n·(2u − 1))``, u ~ U[0,1): a uniform relative read error
+    of at most ±n (Huang et al. 2022 §2.4). ``noise`` broadcasts against the read shape."""
+    dtype = dtype or x.dtype
+    xd = x.to(dtype)
+    if isinstance(noise, (int, float)) and noise == 0.0:
+        return xd.expand(tuple(batch_shape) + tuple(x.shape))
+    u = torch.rand(tuple(batch_shape) + tuple(x.shape), generator=generator, dtype=dtype, device=x.device)
+    return xd * u.mul_(2.0).sub_(1.0).mul_(noise).add_(1.0)

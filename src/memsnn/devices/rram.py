@@ -23,7 +23,7 @@ import torch
 
 from ..config import check_positive
 from ..errors import ConfigError
-from .base import PresetRegistry, masked
+from .base import PresetRegistry, masked, noisy_read
 
 Tensorish = torch.Tensor | float
 
@@ -253,11 +253,8 @@ class RRAMDevice:
         p = self.params
         if p.read_disturb_v != 0.0:
             state = RRAMState(R=self.pulse(state.R, p.read_disturb_v, p.read_disturb_width))
-        R = state.R
-        if isinstance(noise, (int, float)) and noise == 0.0:
-            return R, state
-        u = torch.rand(R.shape, generator=generator, dtype=R.dtype, device=R.device)
-        return R * (1.0 + _as_tensor(noise, R) * (2.0 * u - 1.0)), state
+        noise = noise if isinstance(noise, (int, float)) else _as_tensor(noise, state.R)
+        return noisy_read(state.R, noise, generator=generator), state
 
     def conductance(self, state: RRAMState, t: Tensorish | None = None) -> torch.Tensor:
         """G = 1/R (S)."""

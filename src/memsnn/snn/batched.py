@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import torch
 
+from ..crossbar.array import noisy_weights
 from ..crossbar.mapping import LinearConductanceMap
 from .encoders import bernoulli_spikes
 from .neurons import IFState, if_chunk
@@ -32,12 +33,9 @@ def read_weights_multi(R: torch.Tensor, mapping: LinearConductanceMap, noise: to
     (for C = 1 the two give identical values).
     """
     C = R.shape[0]
-    R = R.reshape(C, -1)
-    G = ((1.0 / R).to(dtype) / mapping.g_span).reshape((C,) + (1,) * len(batch_shape) + (-1,))
+    R = R.reshape((C,) + (1,) * len(batch_shape) + (-1,))
     n = noise.to(dtype).reshape((C,) + (1,) * (len(batch_shape) + 1))
-    buf = torch.rand((C,) + batch_shape + (R.shape[1],), generator=generator, dtype=dtype, device=R.device)
-    buf.mul_(2.0 * n).add_(1.0 - n).reciprocal_().mul_(G).sub_(1.0 / (mapping.R_max * mapping.g_span))
-    return buf.clamp_(0.0, 1.0)
+    return noisy_weights(R, mapping, n, (C,) + batch_shape + (R.shape[-1],), generator, dtype)
 
 
 def rate_multi(x: torch.Tensor, T: int, threshold: float, *, weights: torch.Tensor | None = None,

@@ -154,6 +154,7 @@ def test_bp_update_schedule_counts_steps():
     """7 updates per sample, each after a zero-input flush step: 56 forward steps."""
     cfg = BpNetConfig(n_hidden=20)
     net = ApproxBpNetwork(cfg, IdealSynapses((20, 784)), IdealSynapses((10, 20)), torch.Generator().manual_seed(0))
+    net.reference = True  # the step-by-step path (the compiled one is held equal to it below)
     calls = {"fwd": 0, "upd": 0}
     fwd, upd = net._forward, net.syn2.bp_update
     net._forward = lambda x: (calls.__setitem__("fwd", calls["fwd"] + 1), fwd(x))[1]
@@ -161,6 +162,30 @@ def test_bp_update_schedule_counts_steps():
     x, y = _images(1)
     net.train_batch(x, y)
     assert calls == {"fwd": 56, "upd": 7}
+
+
+@pytest.mark.parametrize("kind", ["ideal", "vteam", "chen_yu", "lut", "lut_t"])
+def test_bp_compiled_step_matches_reference(kind):
+    """The compiled per-sample training loop equals the step-by-step torch path (spikes, weights, energy)."""
+    x, y = _images(3)
+    sc = SynapseConfig(kind=kind, lr=0.08, v1_n=1.47)
+    nets = []
+    for reference in (False, True):
+        s1, s2 = bp_synapses(sc, (40, 784)), bp_synapses(sc, (10, 40))
+        net = ApproxBpNetwork(BpNetConfig(n_hidden=40), s1, s2, torch.Generator().manual_seed(3))
+        net.reference = reference
+        for i in range(3):
+            net.train_batch(x[i:i + 1], y[i:i + 1])
+        nets.append(net)
+    a, b = nets
+    w0 = ApproxBpNetwork(BpNetConfig(n_hidden=40), bp_synapses(sc, (40, 784)), bp_synapses(sc, (10, 40)),
+                         torch.Generator().manual_seed(3)).syn1.w
+    assert not torch.equal(a.syn1.w, w0)  # it learned
+    for la, lb in ((a.syn1, b.syn1), (a.syn2, b.syn2)):
+        assert torch.allclose(la.w, lb.w, rtol=1e-9, atol=1e-13)
+        assert la.meter.update_energy == pytest.approx(lb.meter.update_energy, rel=1e-9)
+        assert la.meter.pulses == lb.meter.pulses
+    assert a.read_sum == pytest.approx(b.read_sum, rel=1e-9)
 
 
 def test_bp_sign_conventions_and_faithful_inversion():

@@ -20,10 +20,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..config import Config, check_positive
+from ..crossbar.pulse_jit import NO_ENCODING, PackedSynapses
+from ..devices.jit import NO_DEVICE
+from ..errors import ConfigError
 from ..snn.lif import IF
+from .approx_bp_jit import train_sample
+from .plastic import IdealSynapses
 
 
 @dataclasses.dataclass
@@ -55,8 +61,10 @@ class ApproxBpNetwork:
         self.out = IF(10, cfg.v_out)
         for syn, shape in ((syn1, (cfg.n_hidden, 784)), (syn2, (10, cfg.n_hidden))):
             w = torch.clamp(torch.randn(shape, generator=generator, dtype=torch.float64) + 5.0, 0.0, 10.0) * 0.01
-            syn.program(w)
+            syn.program(w.T.contiguous().T)  # column-major storage: presynaptic columns are contiguous
         self.read_sum = [0.0, 0.0]  #: training Σ over steps of Σ W·x per layer (read power / (G1·V_read²))
+        self.reference = False  #: train with the step-by-step torch path (reference for tests/benchmarks)
+        self._packed: list[PackedSynapses | None] = [None, None]
 
     def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One engine step with input spikes x [B, 784] (all synapse outputs from the previous spikes)."""
@@ -83,10 +91,45 @@ class ApproxBpNetwork:
         p = images.to(torch.float32) / 255.0
         return (torch.rand((self.cfg.steps, *p.shape), generator=self.gen, dtype=torch.float32) < p).to(torch.float64)
 
+    def _layer_args(self, syn: Any, k: int) -> tuple:
+        """(weights, state, device, pre encoding, post encoding, flags) of a layer for the compiled kernel."""
+        if isinstance(syn, IdealSynapses):
+            w = syn.w.numpy()
+            return w, w, NO_DEVICE.args(), NO_ENCODING, NO_ENCODING, np.zeros(8)
+        if self._packed[k] is None or self._packed[k].syn is not syn:
+            self._packed[k] = PackedSynapses(syn)
+        pk = self._packed[k]
+        return (*pk.arrays(), pk.dev.args(), pk.pre, pk.post, pk.flags)
+
+    def _train_compiled(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        """:meth:`train_batch` for one sample as one compiled loop (``approx_bp_jit.train_sample``); the same random
+        draws as the reference path."""
+        cfg = self.cfg
+        xs = self._spikes(images)[:, 0]
+        tt, ii = torch.nonzero(xs, as_tuple=True)
+        step_ptr = np.zeros(cfg.steps + 1, dtype=np.int64)
+        np.cumsum(np.bincount(tt.numpy(), minlength=cfg.steps), out=step_ptr[1:])
+        ideal = isinstance(self.syn1, IdealSynapses)
+        if ideal != isinstance(self.syn2, IdealSynapses):
+            raise ConfigError("the compiled approximate-BP step needs both layers ideal or both device synapses")
+        w1, st1, *l1 = self._layer_args(self.syn1, 0)
+        w2, st2, *l2 = self._layer_args(self.syn2, 1)
+        reads, acc1, acc2 = np.zeros(2), np.zeros(2), np.zeros(2)
+        train_sample(step_ptr, ii.numpy().astype(np.int64), cfg.steps, cfg.update_interval, cfg.balance, cfg.lr,
+                     cfg.v_hidden, cfg.v_out, int(labels[0]), w1, st1, w2, st2, ideal,
+                     getattr(self.syn1, "w_min", 0.0), *l1, *l2, reads, acc1, acc2)
+        self.read_sum = [self.read_sum[0] + float(reads[0]), self.read_sum[1] + float(reads[1])]
+        for syn, acc in ((self.syn1, acc1), (self.syn2, acc2)):
+            syn.meter.update_energy += float(acc[0])
+            syn.meter.pulses += int(acc[1])
+
     def train_batch(self, images: torch.Tensor, labels: torch.Tensor) -> None:
-        """Train on images [B, 784] (uint8) with labels [B]; B = 1 is the original per-sample rule."""
+        """Train on images [B, 784] (uint8) with labels [B]; B = 1 is the original per-sample rule (run compiled
+        unless ``reference``)."""
         cfg = self.cfg
         b = images.shape[0]
+        if b == 1 and not self.reference:
+            return self._train_compiled(images, labels)
         self._begin(b)
         xs = self._spikes(images)  # step 0's draw is discarded, as in the original
         target = torch.nn.functional.one_hot(labels, 10).to(torch.float64)

@@ -23,9 +23,15 @@ from typing import Any
 
 import torch
 
+import numpy as np
+
 from ..config import Config, check_positive
+from ..crossbar.pulse_jit import NO_ENCODING, PackedSynapses
+from ..devices.jit import NO_DEVICE
 from ..snn.conductance import EXCITATORY, INHIBITORY, ConductanceLIF
-from .plastic import Trace
+from .plastic import IdealSynapses, Trace
+from .stdp_jit import NEURON_CONSTANTS, present_learn
+
 
 
 @dataclasses.dataclass
@@ -66,7 +72,8 @@ class StdpNetwork:
         w0 = (torch.rand((1, n, 784), generator=generator, dtype=torch.float64) + 0.01) * cfg.w_init_scale
         syn.program(w0)
         self.read_sum = 0.0  #: Σ over steps of Σ_post W·x (read power / (G1·V_read²))
-        self.reference = False  #: dense per-step matrix-vector products (reference path for tests/benchmarks)
+        self.reference = False  #: dense per-step torch matrix-vector products (reference path for tests/benchmarks)
+        self._packed: PackedSynapses | None = None
 
     # -- state for checkpoints ---------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -105,17 +112,16 @@ class StdpNetwork:
         cfg = self.cfg
         b = rates.shape[0]
         n = cfg.n_exc
+        if learn and not self.reference:
+            return self._run_compiled(rates)
         counts = torch.zeros((b, n), dtype=torch.float64)
-        rates32 = rates.float()
-        nzb, nzi = torch.nonzero(rates32 > 0, as_tuple=True)  # candidate inputs (sample, pixel)
-        p = rates32[nzb, nzi]
-        chunk = max(1, min(cfg.steps_input, 20_000_000 // max(1, p.numel())))
+        nzb, nzi, p, chunk = self._candidates(rates)
         wt = self.syn.w[0].transpose(0, 1).contiguous()  # [784, N]; fixed while learning is off
         zero_in = torch.zeros((b, n), dtype=torch.float64)
         ie = torch.zeros((b, 2 * n), dtype=torch.float64)
         ii = torch.zeros((b, 2 * n), dtype=torch.float64)
         zero_x = torch.zeros((b, 784), dtype=torch.float64)
-        dense = learn or self.reference
+        dense = self.reference  # learning on implies the reference path here (else: _run_compiled)
         read_sum = torch.zeros((), dtype=torch.float64)
         fire = curs = None
         for t in range(cfg.steps_input + cfg.steps_rest):
@@ -134,8 +140,6 @@ class StdpNetwork:
                     x[nzb[k], nzi[k]] = 1.0
                 if self.reference:
                     cur = torch.matmul(self.syn.w, x.unsqueeze(-1)).squeeze(-1)
-                elif learn:  # one sample: sum the columns of the inputs that spiked
-                    cur = self.syn.w[0][:, nzi[k]].sum(-1).unsqueeze(0)
                 else:
                     cur = curs[t % chunk]
                 read_sum = read_sum + cur.sum()
@@ -152,6 +156,56 @@ class StdpNetwork:
                 self.syn.stdp_update(x, s, self.te.update(x), self.to.update(s))
         self.read_sum += float(read_sum)
         return counts
+
+    def _candidates(self, rates: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+        """(sample, pixel, probability) of the inputs with a non-zero rate, and the number of steps whose Bernoulli
+        draws are made at once."""
+        rates32 = rates.float()
+        nzb, nzi = torch.nonzero(rates32 > 0, as_tuple=True)
+        p = rates32[nzb, nzi]
+        return nzb, nzi, p, max(1, min(self.cfg.steps_input, 20_000_000 // max(1, p.numel())))
+
+    def _run_compiled(self, rates: torch.Tensor) -> torch.Tensor:
+        """:meth:`_run` with learning on for one sample as one compiled loop (``stdp_jit.present_learn``); the same
+        random draws as the reference path, so both give the same spikes and weights."""
+        cfg = self.cfg
+        _, nzi, p, chunk = self._candidates(rates)
+        steps, pix = [], []
+        for t0 in range(0, cfg.steps_input, chunk):
+            fire = torch.rand((min(chunk, cfg.steps_input - t0), p.numel()), generator=self.gen,
+                              dtype=torch.float32) < p
+            tt, kk = torch.nonzero(fire, as_tuple=True)
+            steps.append(tt + t0)
+            pix.append(nzi[kk])
+        step_ptr = np.zeros(cfg.steps_input + 1, dtype=np.int64)
+        np.cumsum(np.bincount(torch.cat(steps).numpy(), minlength=cfg.steps_input), out=step_ptr[1:])
+        pop = self.pop
+        nrn = np.stack([getattr(pop, k)[0].numpy() for k in ("v", "ge", "gi", "s", "refrac", "theta")])
+        nc = np.stack([getattr(pop, k).numpy() for k in NEURON_CONSTANTS])
+        te, to = self.te.t[0].clone().numpy(), self.to.t[0].clone().numpy()
+        counts = np.zeros(cfg.n_exc)
+        acc = np.zeros(3)
+        syn = self.syn
+        if isinstance(syn, IdealSynapses):
+            w = syn.w.numpy().reshape(cfg.n_exc, 784)
+            args = (w, w, True, np.array([syn.a_pot, syn.a_dep, syn.w_max, syn.w_min]), NO_DEVICE.args(),
+                    NO_ENCODING, NO_ENCODING, np.zeros(8))
+        else:
+            if self._packed is None or self._packed.syn is not syn:
+                self._packed = PackedSynapses(syn)
+            pk = self._packed
+            w, st = pk.arrays()
+            args = (w, st, False, np.zeros(4), pk.dev.args(), pk.pre, pk.post, pk.flags)
+        present_learn(step_ptr, torch.cat(pix).numpy().astype(np.int64), cfg.steps_input, cfg.steps_rest, args[0],
+                      args[1], nrn, nc, bool(pop.clamp[0]), bool(pop.adaptive and not pop.freeze_theta), te, to,
+                      self.te.decay, cfg.w_exc_inh, cfg.w_inh_exc, *args[2:], counts, acc)
+        for r, k in enumerate(("v", "ge", "gi", "s", "refrac", "theta")):
+            setattr(pop, k, torch.from_numpy(nrn[r].copy()).unsqueeze(0))
+        self.te.t, self.to.t = torch.from_numpy(te).unsqueeze(0), torch.from_numpy(to).unsqueeze(0)
+        self.read_sum += float(acc[0])
+        syn.meter.update_energy += float(acc[1])
+        syn.meter.pulses += int(acc[2])
+        return torch.from_numpy(counts).unsqueeze(0)
 
     _STATE = ("v", "ge", "gi", "s", "refrac", "theta")
 

@@ -1,0 +1,163 @@
+"""Compiled (numba) scalar kernels of the Memristor-Spikelearn device models, for fused per-event simulation loops.
+
+The vectorised torch models (``vteam.py``, ``chen_yu.py``, ``lut.py``) stay the reference; these kernels compute
+the same equations for one device at a time so that a compiled loop can pulse exactly the devices an event touches
+without per-step tensor overhead (tests hold both equal):
+
+* VTEAM-like (Liu et al., DATE 2023): R ← clip(R + (−k_set·V₊^a_set + k_reset·V₋^a_reset)/g_ref, R_on, R_off);
+  n identical pulses in closed form (ΔR does not depend on R).
+* Chen & Yu 2015 gap model: forward Euler over ``nsubstep`` sub-steps,
+  g ← clip(g − v0·Δt/n·[e^{−qEa_g/kT}·e^{γ·field} − e^{−qEa_r/kT}·e^{−γ·field}]), γ = γ0 − β·(g/g1)³.
+* look-up table (1T1R): G ← clip(G + (t/t_table)·ΔG(G, V), G_min, G_max) with ΔG bilinear on the (G, V) grid.
+
+A device is packed as ``JitDevice`` (kind code, float parameter vector, the six table arrays) so one compiled
+function serves every model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from ..errors import ConfigError
+
+VTEAM, CHEN_YU, LUT = 1, 2, 3
+
+
+
+def _empty1() -> np.ndarray:
+    return np.zeros(2, dtype=np.float64)
+
+
+def _empty2() -> np.ndarray:
+    return np.zeros((2, 2), dtype=np.float64)
+
+
+@dataclasses.dataclass(frozen=True)
+class JitDevice:
+    """A device model packed for the compiled kernels."""
+
+    kind: int
+    prm: np.ndarray
+    pot_g: np.ndarray = dataclasses.field(default_factory=_empty1)
+    pot_v: np.ndarray = dataclasses.field(default_factory=_empty1)
+    pot_dg: np.ndarray = dataclasses.field(default_factory=_empty2)
+    dep_g: np.ndarray = dataclasses.field(default_factory=_empty1)
+    dep_v: np.ndarray = dataclasses.field(default_factory=_empty1)
+    dep_dg: np.ndarray = dataclasses.field(default_factory=_empty2)
+
+    def args(self) -> tuple:
+        """Positional arguments of :func:`pulse` / :func:`pulses` / :func:`conductance` before the device state."""
+        return (self.kind, self.prm, self.pot_g, self.pot_v, self.pot_dg, self.dep_g, self.dep_v, self.dep_dg)
+
+
+#: placeholder for kernels run with ideal (device-free) synapses
+NO_DEVICE = JitDevice(0, np.zeros(11))
+
+
+def pack_device(device: Any) -> JitDevice:
+    """Pack a VTEAM, Chen–Yu or look-up-table device model (ConfigError for any other)."""
+    from .chen_yu import ChenYuDevice
+    from .lut import LutDevice
+    from .vteam import VteamDevice
+
+    f64 = lambda *xs: np.array(xs, dtype=np.float64)  # noqa: E731
+    if isinstance(device, VteamDevice):
+        p = device.p
+        return JitDevice(VTEAM, f64(p.r_on, p.r_off, p.k_set, p.a_set, p.k_reset, p.a_reset, p.g_ref))
+    if isinstance(device, ChenYuDevice):
+        p = device.p
+        return JitDevice(CHEN_YU, f64(p.gamma0, p.beta / p.g1**3, p.field_factor, p.gen_factor, p.rec_factor, p.vel0,
+                                      p.nsubstep, p.gap_min, p.gap_max, p.g_prefactor, p.g0))
+    if isinstance(device, LutDevice):
+        t = device.table
+        a = lambda x: np.ascontiguousarray(x.numpy(), dtype=np.float64)  # noqa: E731
+        return JitDevice(LUT, f64(t.gmin, t.gmax, t.pot_dt, t.dep_dt, float(device.p.mirror_depression),
+                                  float(device.p.clamp_voltage)),
+                         a(t.pot_g), a(t.pot_v), a(t.pot_dg), a(t.dep_g), a(t.dep_v), a(t.dep_dg))
+    raise ConfigError(f"no compiled kernel for device model {type(device).__name__}")
+
+
+@njit(cache=True, inline="always")
+def conductance(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s):  # pragma: no cover - compiled
+    """Conductance (S) of one device with state s (R, gap or G)."""
+    if kind == VTEAM:
+        return 1.0 / s
+    if kind == CHEN_YU:
+        return prm[9] * math.exp(-s / prm[10])
+    return s
+
+
+@njit(cache=True, inline="always")
+def _axis(grid, x):  # pragma: no cover - compiled
+    i = np.searchsorted(grid, x, side="right") - 1
+    i = min(max(i, 0), grid.shape[0] - 2)
+    return i, (x - grid[i]) / (grid[i + 1] - grid[i])
+
+
+@njit(cache=True, inline="always")
+def _bilinear(gg, vg, table, g, v):  # pragma: no cover - compiled
+    i, fg = _axis(gg, g)
+    j, fv = _axis(vg, v)
+    return (1 - fg) * ((1 - fv) * table[i, j] + fv * table[i, j + 1]) + fg * (
+        (1 - fv) * table[i + 1, j] + fv * table[i + 1, j + 1])
+
+
+@njit(cache=True, inline="always")
+def _table_voltage(grid, mag, clamp):  # pragma: no cover - compiled
+    vmax = grid[grid.shape[0] - 1]
+    if clamp == 0.0 and mag > vmax:
+        raise ValueError("pulse voltage exceeds the look-up table's maximum voltage")
+    return min(max(mag, grid[0]), vmax)
+
+
+@njit(cache=True, inline="always")
+def _vteam_dr(prm, v):  # pragma: no cover - compiled
+    """ΔR of one VTEAM pulse (Ω)."""
+    return (-prm[2] * max(v, 0.0) ** prm[3] + prm[4] * max(-v, 0.0) ** prm[5]) / prm[6]
+
+
+@njit(cache=True, inline="always")
+def pulse(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, v, width):  # pragma: no cover - compiled
+    """State after one pulse of voltage v and width ``width`` (s).  V > 0 potentiates (SET)."""
+    if kind == VTEAM:
+        return min(max(s + _vteam_dr(prm, v), prm[0]), prm[1])
+    if kind == CHEN_YU:
+        nsub = int(prm[6])
+        h = width * (-prm[5] / prm[6])
+        if v == 0.0:  # γ drops out: every sub-step adds the same h·(gen − rec), so clipping once is exact
+            return min(max(s + nsub * (h * (prm[3] - prm[4])), prm[7]), prm[8])
+        field = v * prm[2]
+        g = s
+        for _ in range(nsub):
+            e = math.exp((prm[0] - prm[1] * g**3) * field)
+            g = min(max(g + h * (prm[3] * e - prm[4] / e), prm[7]), prm[8])
+        return g
+    mag = abs(v)
+    dg = 0.0
+    if v < 0.0 and mag >= dep_v[0]:
+        dg = _bilinear(dep_g, dep_v, dep_dg, s, _table_voltage(dep_v, mag, prm[5])) * (width / prm[3])
+    elif v > 0.0:
+        if prm[4] != 0.0:  # mirrored depression table
+            if mag >= dep_v[0]:
+                dg = -_bilinear(dep_g, dep_v, dep_dg, s, _table_voltage(dep_v, mag, prm[5])) * (width / prm[3])
+        elif mag >= pot_v[0]:
+            dg = _bilinear(pot_g, pot_v, pot_dg, s, _table_voltage(pot_v, mag, prm[5])) * (width / prm[2])
+    return min(max(s + dg, prm[0]), prm[1])
+
+
+@njit(cache=True)
+def pulses(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, v, width, n,
+           energy):  # pragma: no cover - compiled
+    """State after ``n`` identical pulses; adds G·V²·t of every pulse (G before it) to ``energy[0]``."""
+    if kind == VTEAM:  # closed form: ΔR is independent of R and clipping is monotone
+        energy[0] += (1.0 / s) * n * v * v * width
+        return min(max(s + n * _vteam_dr(prm, v), prm[0]), prm[1])
+    for _ in range(n):
+        energy[0] += conductance(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s) * v * v * width
+        s = pulse(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, v, width)
+    return s

@@ -1,0 +1,124 @@
+"""Compiled (numba) training step of one sample for :class:`memsnn.learning.approx_bp.ApproxBpNetwork`.
+
+The same network and rule as the torch path (Liu et al., DATE 2023; spec §2.6, §3.3), fused into one loop: for
+t = 1…T−1 one step of the 784-H-10 IF network (input currents from the spiking inputs only, one-step-delayed output
+layer, balancing offset −b per presynaptic spike), and at every t divisible by the update interval a zero-input
+flush step followed by
+
+* δ2 = onehot(y) − min(c_o, 1),   δ1 = (δ2·(W2 − b))·[c_h > 0]   (W2 before its update)
+* ideal: W[:, i] ← max(W[:, i] + lr·δ·c_i, w_min) on columns with c_i ≠ 0;
+  devices: c_i pulses on column i with row voltage pre(δ⁺) + post(δ⁻) (``crossbar.pulse_jit.count_pulses``).
+
+Weights and device states are numpy views of the torch tensors, updated in place; the network stores them
+column-major, so that the columns of spiking inputs (read every step, written at updates) are contiguous. The torch path
+(``ApproxBpNetwork.reference``) stays the step-by-step reference; tests hold both equal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..crossbar.pulse_jit import count_pulses, encode
+
+
+@njit(cache=True, inline="always")
+def _if_step(v, s, x, threshold):  # pragma: no cover - compiled
+    """Non-leaky IF with reset to zero in the spiking step (``snn.lif.IF``)."""
+    for j in range(v.shape[0]):
+        vj = v[j] + x[j]
+        sj = 1.0 if vj >= threshold else 0.0
+        v[j] = vj * (1 - sj)
+        s[j] = sj
+
+
+@njit(cache=True)
+def _update(w, st, counts, delta, lr, w_min, ideal, dev, pre_enc, post_enc, flags, v_rows, acc):  # pragma: no cover
+    """One approximate-BP update of a layer from presynaptic counts and row errors."""
+    if ideal:
+        any_delta = False
+        for j in range(delta.shape[0]):
+            if delta[j] != 0.0:
+                any_delta = True
+        if not any_delta:
+            return
+        for i in range(w.shape[1]):  # column by column (weights are stored column-major)
+            if counts[i] != 0:
+                for j in range(w.shape[0]):
+                    w[j, i] = max(w[j, i] + lr * delta[j] * counts[i], w_min)
+        return
+    for j in range(delta.shape[0]):
+        v_rows[j] = encode(pre_enc, max(delta[j], 0.0)) + encode(post_enc, max(-delta[j], 0.0))
+    count_pulses(dev, w, st, counts, v_rows, flags, acc)
+
+
+@njit(cache=True)
+def train_sample(step_ptr, pix, steps, interval, balance, lr, th_h, th_o, label, w1, st1, w2, st2, ideal, w_min,
+                 dev1, pre1, post1, flags1, dev2, pre2, post2, flags2, reads, acc1, acc2):  # pragma: no cover
+    """Train on one sample: inputs spiking at step t are pix[step_ptr[t]:step_ptr[t+1]] (t = 1 … steps−1).
+    reads += [Σ W1·x, Σ W2·s_h] over all steps; acc1/acc2 += [programming energy, pulses] per layer."""
+    nh = w1.shape[0]
+    no = w2.shape[0]
+    ni = w1.shape[1]
+    vh = np.zeros(nh)
+    sh = np.zeros(nh)
+    sh_prev = np.zeros(nh)
+    vo = np.zeros(no)
+    so = np.zeros(no)
+    xh = np.zeros(nh)
+    xo = np.zeros(no)
+    c_in = np.zeros(ni, dtype=np.int64)
+    c_h = np.zeros(nh, dtype=np.int64)
+    c_o = np.zeros(no)
+    d1 = np.zeros(nh)
+    d2 = np.zeros(no)
+    v1 = np.zeros(nh)
+    v2 = np.zeros(no)
+    for t in range(1, steps):
+        for flush in range(2 if t % interval == 0 else 1):
+            k0 = k1 = 0
+            if flush == 0:
+                k0, k1 = step_ptr[t], step_ptr[t + 1]
+            sh_prev[:] = sh
+            n_prev = 0.0
+            for h in range(nh):
+                n_prev += sh_prev[h]
+            xh[:] = 0.0
+            for k in range(k0, k1):  # columns of the spiking inputs (contiguous in column-major storage)
+                i = pix[k]
+                for j in range(nh):
+                    xh[j] += w1[j, i]
+            xo[:] = 0.0
+            for h in range(nh):
+                if sh_prev[h] != 0.0:
+                    for o in range(no):
+                        xo[o] += w2[o, h]
+            for j in range(nh):
+                reads[0] += xh[j]
+                xh[j] -= balance * (k1 - k0)
+            for o in range(no):
+                reads[1] += xo[o]
+                xo[o] -= balance * n_prev
+            _if_step(vh, sh, xh, th_h)
+            _if_step(vo, so, xo, th_o)
+            for k in range(k0, k1):
+                c_in[pix[k]] += 1
+            for h in range(nh):
+                c_h[h] += int(sh[h])
+            for o in range(no):
+                c_o[o] += so[o]
+        if t % interval != 0:
+            continue
+        for o in range(no):
+            d2[o] = (1.0 if o == label else 0.0) - min(max(c_o[o], 0.0), 1.0)
+        for h in range(nh):
+            d = 0.0
+            if c_h[h] > 0:
+                for o in range(no):
+                    d += d2[o] * (w2[o, h] - balance)
+            d1[h] = d
+        _update(w2, st2, c_h, d2, lr, w_min, ideal, dev2, pre2, post2, flags2, v2, acc2)
+        _update(w1, st1, c_in, d1, lr, w_min, ideal, dev1, pre1, post1, flags1, v1, acc1)
+        c_in[:] = 0
+        c_h[:] = 0
+        c_o[:] = 0.0

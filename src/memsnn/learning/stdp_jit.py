@@ -1,0 +1,124 @@
+"""Compiled (numba) presentation of one sample with STDP learning on, for :class:`memsnn.learning.stdp.StdpNetwork`.
+
+The same discrete-time network and rule as the torch path (Diehl & Cook 2015 in the Memristor-Spikelearn form, spec
+§2.4–2.5, §3.1–3.2), fused into one loop over the 1000 steps of a presentation. Per step:
+
+1. input currents Σ_{i spiking} W[j, i] (only the columns of the inputs that spiked);
+2. one-step-delayed exc → inh (w_exc_inh, one-to-one) and inh → all other exc (w_inh_exc) conductance inputs;
+3. conductance-LIF update of both populations (``snn.conductance``: refractoriness, clamp at v_reset, adaptive θ);
+4. traces te ← min(te·d + x, 1), to ← min(to·d + s, 1), then STDP: rows of post spikes W += A_p·te (ideal) or
+   pulses with ``pre_encoding(te)`` (device), columns of pre spikes W −= A_n·to or pulses with ``post_encoding(to)``;
+   ideal weights are clipped on touched rows (≤ w_max) and columns (≥ w_min).
+
+Weights, device states, neuron states and traces are numpy views of the torch tensors and are updated in place.
+The torch path (``StdpNetwork.reference``) stays the step-by-step reference; tests hold both equal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..crossbar.pulse_jit import depress_columns, encode, potentiate_row
+
+#: rows of the neuron-constant matrix passed to :func:`present_learn`
+NEURON_CONSTANTS = ("v_rest", "v_offset_i", "k_v", "v_reset", "v_th", "t_refrac", "d_e", "d_i", "d_theta",
+                    "theta_delta")
+
+
+@njit(cache=True)
+def present_learn(step_ptr, pix, steps_input, steps_rest, w, st, nrn, nc, clamp, adaptive, te, to, decay,
+                  w_exc_inh, w_inh_exc, ideal, rule, dev, pre_enc, post_enc, flags, counts,
+                  acc):  # pragma: no cover - compiled
+    """One presentation with learning on (batch 1).
+
+    step_ptr[t]:step_ptr[t+1] index ``pix`` = inputs spiking at step t < steps_input; nrn = [v, ge, gi, s, refrac,
+    θ] rows of 2N (exc | inh); nc = ``NEURON_CONSTANTS`` rows; rule = [A_p, A_n, w_max, w_min] (ideal); dev,
+    pre_enc, post_enc, flags: packed device synapses (unused if ideal). counts[N] += excitatory spikes;
+    acc = [read Σ W·x, programming energy, pulses]."""
+    n = w.shape[0]
+    ne = w.shape[1]
+    n2 = 2 * n
+    v, ge, gi, s, refrac, theta = nrn[0], nrn[1], nrn[2], nrn[3], nrn[4], nrn[5]
+    cur = np.zeros(n)
+    ie = np.zeros(n2)
+    ii = np.zeros(n2)
+    post = np.zeros(n, dtype=np.int64)
+    ve = np.zeros(ne)
+    vo = np.zeros(n)
+    dacc = acc[1:]
+    for t in range(steps_input + steps_rest):
+        k0 = k1 = 0
+        for j in range(n):
+            cur[j] = 0.0
+        if t < steps_input:
+            k0, k1 = step_ptr[t], step_ptr[t + 1]
+            for j in range(n):
+                c = 0.0
+                for k in range(k0, k1):
+                    c += w[j, pix[k]]
+                cur[j] = c
+                acc[0] += c
+        inh = 0.0
+        for j in range(n):
+            inh += s[n + j]
+        for j in range(n):
+            ie[j] = cur[j]
+            ie[n + j] = s[j] * w_exc_inh
+            ii[j] = (inh - s[n + j]) * w_inh_exc
+        npost = 0
+        for j in range(n2):  # conductance LIF, snn.conductance.ConductanceLIF.step
+            g_e = ge[j] + ie[j]
+            g_i = gi[j] + ii[j]
+            r = nc[5, j] if s[j] != 0.0 else refrac[j]
+            in_ref = r > 0.0
+            vj = v[j]
+            vj = vj - ((vj - nc[0, j]) + vj * g_e + (vj + nc[1, j]) * g_i) * nc[2, j]
+            if clamp:
+                vj = max(vj, nc[3, j])
+            ge[j] = g_e * nc[6, j]
+            gi[j] = g_i * nc[7, j]
+            spike = (vj >= nc[4, j] + theta[j]) and not in_ref
+            v[j] = nc[3, j] if in_ref else vj
+            refrac[j] = r - 1.0 if in_ref else r
+            s[j] = 1.0 if spike else 0.0
+            if adaptive:
+                theta[j] = theta[j] * nc[8, j] + nc[9, j] * s[j]
+            if spike and j < n:
+                counts[j] += 1.0
+                post[npost] = j
+                npost += 1
+        # traces (updated before the weight change, so coincident spikes count)
+        for i in range(ne):
+            te[i] = te[i] * decay
+        for k in range(k0, k1):
+            te[pix[k]] = min(te[pix[k]] + 1.0, 1.0)
+        for j in range(n):
+            to[j] = min(to[j] * decay + s[j], 1.0)
+        if ideal:
+            for q in range(npost):
+                j = post[q]
+                for i in range(ne):
+                    w[j, i] += rule[0] * te[i]
+            for k in range(k0, k1):
+                i = pix[k]
+                for j in range(n):
+                    w[j, i] -= rule[1] * to[j]
+            for q in range(npost):
+                j = post[q]
+                for i in range(ne):
+                    w[j, i] = min(w[j, i], rule[2])
+            for k in range(k0, k1):
+                i = pix[k]
+                for j in range(n):
+                    w[j, i] = max(w[j, i], rule[3])
+        else:
+            if npost > 0:
+                for i in range(ne):
+                    ve[i] = encode(pre_enc, te[i])
+                for q in range(npost):
+                    potentiate_row(dev, w, st, post[q], ve, flags, dacc)
+            if k1 > k0:
+                for j in range(n):
+                    vo[j] = encode(post_enc, to[j])
+                depress_columns(dev, w, st, pix[k0:k1], vo, flags, dacc)

@@ -111,6 +111,9 @@ def test_stdp_rows_normalised_and_learning_changes_weights():
     assert not torch.equal(w0, net.syn.w)
     net.normalise()
     assert torch.allclose(net.syn.w.sum(-1), torch.full((1, 10), 78.0, dtype=torch.float64))
+    # too few spikes → presented again with a higher rate, also while learning
+    counts, attempts = net.present(torch.zeros((1, 784), dtype=torch.uint8), learn=True)
+    assert int(attempts) == net.cfg.max_presentations and counts.sum() == 0
 
 
 def test_stdp_batched_test_equals_one_by_one_statistics():
@@ -186,6 +189,8 @@ def test_bp_compiled_step_matches_reference(kind):
         assert la.meter.update_energy == pytest.approx(lb.meter.update_energy, rel=1e-9)
         assert la.meter.pulses == lb.meter.pulses
     assert a.read_sum == pytest.approx(b.read_sum, rel=1e-9)
+    xt, _ = _images(6)
+    assert torch.equal(a.predict(xt), b.predict(xt))  # compiled vs batched torch evaluation, same draws
 
 
 def test_bp_sign_conventions_and_faithful_inversion():

@@ -28,7 +28,7 @@ from ..crossbar.pulse_jit import NO_ENCODING, PackedSynapses
 from ..devices.jit import NO_DEVICE
 from ..errors import ConfigError
 from ..snn.lif import IF
-from .approx_bp_jit import train_sample
+from .approx_bp_jit import predict_samples, train_sample
 from .plastic import IdealSynapses
 
 
@@ -101,6 +101,19 @@ class ApproxBpNetwork:
         pk = self._packed[k]
         return (*pk.arrays(), pk.dev.args(), pk.pre, pk.post, pk.flags)
 
+    def _predict_compiled(self, images: torch.Tensor) -> torch.Tensor:
+        """:meth:`predict` as one compiled loop over the samples (``approx_bp_jit.predict_samples``), same draws."""
+        cfg = self.cfg
+        bb, tt, ii = torch.nonzero(self._spikes(images).transpose(0, 1), as_tuple=True)
+        step_ptr = np.zeros(images.shape[0] * cfg.steps + 1, dtype=np.int64)
+        np.cumsum(np.bincount((bb * cfg.steps + tt).numpy(), minlength=images.shape[0] * cfg.steps), out=step_ptr[1:])
+        out = np.zeros(images.shape[0], dtype=np.int64)
+        w1 = self.syn1.w.numpy()
+        w2 = self.syn2.w.numpy()
+        predict_samples(step_ptr, ii.numpy().astype(np.int64), cfg.steps, cfg.balance, cfg.v_hidden, cfg.v_out, w1,
+                        w2, out)
+        return torch.from_numpy(out)
+
     def _train_compiled(self, images: torch.Tensor, labels: torch.Tensor) -> None:
         """:meth:`train_batch` for one sample as one compiled loop (``approx_bp_jit.train_sample``); the same random
         draws as the reference path."""
@@ -157,6 +170,8 @@ class ApproxBpNetwork:
     @torch.no_grad()
     def predict(self, images: torch.Tensor) -> torch.Tensor:
         """Predicted classes of images [B, 784]: argmax of output spike counts over ``steps`` steps (ties → lowest)."""
+        if not self.reference:
+            return self._predict_compiled(images)
         self._begin(images.shape[0])
         xs = self._spikes(images)
         counts = torch.zeros((images.shape[0], 10), dtype=torch.float64)

@@ -32,6 +32,35 @@ def _if_step(v, s, x, threshold):  # pragma: no cover - compiled
         s[j] = sj
 
 
+@njit(cache=True, inline="always")
+def _forward(pix, k0, k1, w1, w2, balance, th_h, th_o, vh, sh, sh_prev, vo, so, xh, xo, reads):  # pragma: no cover
+    """One engine step: inputs pix[k0:k1] spike; the output layer reads the previous hidden spikes."""
+    nh = w1.shape[0]
+    no = w2.shape[0]
+    sh_prev[:] = sh
+    n_prev = 0.0
+    for h in range(nh):
+        n_prev += sh_prev[h]
+    xh[:] = 0.0
+    for k in range(k0, k1):  # columns of the spiking inputs (contiguous in column-major storage)
+        i = pix[k]
+        for j in range(nh):
+            xh[j] += w1[j, i]
+    xo[:] = 0.0
+    for h in range(nh):
+        if sh_prev[h] != 0.0:
+            for o in range(no):
+                xo[o] += w2[o, h]
+    for j in range(nh):
+        reads[0] += xh[j]
+        xh[j] -= balance * (k1 - k0)
+    for o in range(no):
+        reads[1] += xo[o]
+        xo[o] -= balance * n_prev
+    _if_step(vh, sh, xh, th_h)
+    _if_step(vo, so, xo, th_o)
+
+
 @njit(cache=True)
 def _update(w, st, counts, delta, lr, w_min, ideal, dev, pre_enc, post_enc, flags, v_rows, acc):  # pragma: no cover
     """One approximate-BP update of a layer from presynaptic counts and row errors."""
@@ -79,28 +108,7 @@ def train_sample(step_ptr, pix, steps, interval, balance, lr, th_h, th_o, label,
             k0 = k1 = 0
             if flush == 0:
                 k0, k1 = step_ptr[t], step_ptr[t + 1]
-            sh_prev[:] = sh
-            n_prev = 0.0
-            for h in range(nh):
-                n_prev += sh_prev[h]
-            xh[:] = 0.0
-            for k in range(k0, k1):  # columns of the spiking inputs (contiguous in column-major storage)
-                i = pix[k]
-                for j in range(nh):
-                    xh[j] += w1[j, i]
-            xo[:] = 0.0
-            for h in range(nh):
-                if sh_prev[h] != 0.0:
-                    for o in range(no):
-                        xo[o] += w2[o, h]
-            for j in range(nh):
-                reads[0] += xh[j]
-                xh[j] -= balance * (k1 - k0)
-            for o in range(no):
-                reads[1] += xo[o]
-                xo[o] -= balance * n_prev
-            _if_step(vh, sh, xh, th_h)
-            _if_step(vo, so, xo, th_o)
+            _forward(pix, k0, k1, w1, w2, balance, th_h, th_o, vh, sh, sh_prev, vo, so, xh, xo, reads)
             for k in range(k0, k1):
                 c_in[pix[k]] += 1
             for h in range(nh):
@@ -122,3 +130,27 @@ def train_sample(step_ptr, pix, steps, interval, balance, lr, th_h, th_o, label,
         c_in[:] = 0
         c_h[:] = 0
         c_o[:] = 0.0
+
+
+@njit(cache=True)
+def predict_samples(step_ptr, pix, steps, balance, th_h, th_o, w1, w2, out):  # pragma: no cover - compiled
+    """Predicted class of every sample b (``out[b]``): argmax of output spike counts over ``steps`` steps from
+    reset neurons (ties → lowest index); sample b's inputs at step t are pix[step_ptr[b·steps+t]:…+1]."""
+    nh = w1.shape[0]
+    no = w2.shape[0]
+    reads = np.zeros(2)
+    vh, sh, sh_prev, xh = np.zeros(nh), np.zeros(nh), np.zeros(nh), np.zeros(nh)
+    vo, so, xo, counts = np.zeros(no), np.zeros(no), np.zeros(no), np.zeros(no)
+    for b in range(out.shape[0]):
+        vh[:] = 0.0
+        sh[:] = 0.0
+        vo[:] = 0.0
+        so[:] = 0.0
+        counts[:] = 0.0
+        for t in range(steps):
+            q = b * steps + t
+            _forward(pix, step_ptr[q], step_ptr[q + 1], w1, w2, balance, th_h, th_o, vh, sh, sh_prev, vo, so, xh, xo,
+                     reads)
+            for o in range(no):
+                counts[o] += so[o]
+        out[b] = np.argmax(counts)

@@ -30,7 +30,7 @@ from ..crossbar.pulse_jit import NO_ENCODING, PackedSynapses
 from ..devices.jit import NO_DEVICE
 from ..snn.conductance import EXCITATORY, INHIBITORY, ConductanceLIF
 from .plastic import IdealSynapses, Trace
-from .stdp_jit import NEURON_CONSTANTS, present_learn
+from .stdp_jit import NEURON_CONSTANTS, present
 
 
 
@@ -104,47 +104,31 @@ class StdpNetwork:
         self.syn.program(w)
 
     def _run(self, rates: torch.Tensor, learn: bool) -> torch.Tensor:
-        """One presentation (input + rest) of rates [B, 784]; returns the excitatory spike counts [B, N].
-
-        Bernoulli draws are made only for pixels with a non-zero rate. With learning off the input currents of a
-        chunk of steps are summed from the spiking inputs in one ``index_add``; the reference path builds the dense
-        spike vector and multiplies it with W every step."""
+        """One presentation (input + rest) of one sample's rates [1, 784]; returns the excitatory spike counts
+        [1, N]. Compiled loop (``stdp_jit.present``) unless ``reference``: the step-by-step torch path with a dense
+        matrix-vector product per step. Both use the same Bernoulli draws (made only for pixels with a non-zero
+        rate), so they give the same spikes and weights."""
+        if not self.reference:
+            return self._run_compiled(rates, learn)
         cfg = self.cfg
-        b = rates.shape[0]
         n = cfg.n_exc
-        if learn and not self.reference:
-            return self._run_compiled(rates)
-        counts = torch.zeros((b, n), dtype=torch.float64)
-        nzb, nzi, p, chunk = self._candidates(rates)
-        wt = self.syn.w[0].transpose(0, 1).contiguous()  # [784, N]; fixed while learning is off
-        zero_in = torch.zeros((b, n), dtype=torch.float64)
-        ie = torch.zeros((b, 2 * n), dtype=torch.float64)
-        ii = torch.zeros((b, 2 * n), dtype=torch.float64)
-        zero_x = torch.zeros((b, 784), dtype=torch.float64)
-        dense = self.reference  # learning on implies the reference path here (else: _run_compiled)
+        counts = torch.zeros((1, n), dtype=torch.float64)
+        _, nzi, p, chunk = self._candidates(rates)
+        ie = torch.zeros((1, 2 * n), dtype=torch.float64)
+        ii = torch.zeros((1, 2 * n), dtype=torch.float64)
         read_sum = torch.zeros((), dtype=torch.float64)
-        fire = curs = None
+        fire = None
         for t in range(cfg.steps_input + cfg.steps_rest):
-            x = zero_x
+            x = torch.zeros((1, 784), dtype=torch.float64)
             if t < cfg.steps_input:
                 if t % chunk == 0:  # Poisson spikes are drawn a chunk of steps at a time
-                    m = min(chunk, cfg.steps_input - t)
-                    fire = torch.rand((m, p.numel()), generator=self.gen, dtype=torch.float32) < p
-                    if not dense:  # all currents of the chunk from the spiking inputs only
-                        tt, kk = torch.nonzero(fire, as_tuple=True)
-                        curs = torch.zeros((m * b, n), dtype=torch.float64).index_add_(
-                            0, tt * b + nzb[kk], wt[nzi[kk]]).view(m, b, n)
-                if dense:
-                    k = torch.nonzero(fire[t % chunk], as_tuple=True)[0]
-                    x = torch.zeros((b, 784), dtype=torch.float64)
-                    x[nzb[k], nzi[k]] = 1.0
-                if self.reference:
-                    cur = torch.matmul(self.syn.w, x.unsqueeze(-1)).squeeze(-1)
-                else:
-                    cur = curs[t % chunk]
+                    fire = torch.rand((min(chunk, cfg.steps_input - t), p.numel()), generator=self.gen,
+                                      dtype=torch.float32) < p
+                x[0, nzi[fire[t % chunk]]] = 1.0
+                cur = torch.matmul(self.syn.w, x.unsqueeze(-1)).squeeze(-1)
                 read_sum = read_sum + cur.sum()
             else:
-                cur = zero_in
+                cur = torch.zeros((1, n), dtype=torch.float64)
             prev = self.pop.s  # one-step delay: exc → inh one-to-one, inh → all other exc
             inh_s = prev[:, n:]
             ie[:, :n] = cur
@@ -165,9 +149,8 @@ class StdpNetwork:
         p = rates32[nzb, nzi]
         return nzb, nzi, p, max(1, min(self.cfg.steps_input, 20_000_000 // max(1, p.numel())))
 
-    def _run_compiled(self, rates: torch.Tensor) -> torch.Tensor:
-        """:meth:`_run` with learning on for one sample as one compiled loop (``stdp_jit.present_learn``); the same
-        random draws as the reference path, so both give the same spikes and weights."""
+    def _run_compiled(self, rates: torch.Tensor, learn: bool) -> torch.Tensor:
+        """:meth:`_run` as one compiled loop (``stdp_jit.present``)."""
         cfg = self.cfg
         _, nzi, p, chunk = self._candidates(rates)
         steps, pix = [], []
@@ -196,9 +179,9 @@ class StdpNetwork:
             pk = self._packed
             w, st = pk.arrays()
             args = (w, st, False, np.zeros(4), pk.dev.args(), pk.pre, pk.post, pk.flags)
-        present_learn(step_ptr, torch.cat(pix).numpy().astype(np.int64), cfg.steps_input, cfg.steps_rest, args[0],
-                      args[1], nrn, nc, bool(pop.clamp[0]), bool(pop.adaptive and not pop.freeze_theta), te, to,
-                      self.te.decay, cfg.w_exc_inh, cfg.w_inh_exc, *args[2:], counts, acc)
+        present(step_ptr, torch.cat(pix).numpy().astype(np.int64), cfg.steps_input, cfg.steps_rest, args[0], args[1],
+                nrn, nc, bool(pop.clamp[0]), bool(pop.adaptive and not pop.freeze_theta), learn, te, to, self.te.decay,
+                cfg.w_exc_inh, cfg.w_inh_exc, *args[2:], counts, acc)
         for r, k in enumerate(("v", "ge", "gi", "s", "refrac", "theta")):
             setattr(pop, k, torch.from_numpy(nrn[r].copy()).unsqueeze(0))
         self.te.t, self.to.t = torch.from_numpy(te).unsqueeze(0), torch.from_numpy(to).unsqueeze(0)
@@ -207,40 +190,28 @@ class StdpNetwork:
         syn.meter.pulses += int(acc[2])
         return torch.from_numpy(counts).unsqueeze(0)
 
-    _STATE = ("v", "ge", "gi", "s", "refrac", "theta")
-
     def present(self, images: torch.Tensor, *, learn: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        """Present images [B, 784] (uint8) with re-presentation until ≥ ``min_spikes`` spikes (or the attempt limit);
-        returns (spike counts of the last attempt [B, N], number of attempts [B]). Learning requires B = 1. With
-        learning off only the samples that need it are presented again, continuing from their own state."""
+        """Present images [B, 784] (uint8) one after another; returns (spike counts of each sample's last attempt
+        [B, N], number of attempts [B]). A sample with fewer than ``min_spikes`` spikes is presented again with
+        freq += freq_step (up to ``max_presentations``), continuing from its state. Learning on: B = 1, the weights
+        are normalised before every attempt. Learning off: every sample starts from rest (θ kept, frozen)."""
         cfg = self.cfg
         b = images.shape[0]
         if learn and b != 1:
             raise ValueError("learning presents one sample at a time")
-        if not learn:  # every test batch starts from rest (θ kept, frozen)
-            self.reset_batch(b)
         pix = images.to(torch.float64) / 255.0
         counts = torch.zeros((b, cfg.n_exc), dtype=torch.float64)
         attempts = torch.zeros(b, dtype=torch.int64)
-        idx = torch.arange(b)  # samples still being presented
-        full = {k: getattr(self.pop, k) for k in self._STATE}
-        for k in range(cfg.max_presentations):
-            if learn:
-                self.normalise()
-            c = self._run(pix[idx] * (cfg.freq0 + k * cfg.freq_step), learn)
-            counts[idx] = c
-            attempts[idx] += 1
-            again = c.sum(-1) < cfg.min_spikes
-            if learn or not bool(again.any()) or k + 1 == cfg.max_presentations:
-                break
-            for key in self._STATE:  # keep the finished samples' state, continue with the others
-                full[key][idx] = getattr(self.pop, key).clone()
-                setattr(self.pop, key, full[key][idx[again]].clone())
-            idx = idx[again]
-        if not learn:
-            for key in self._STATE:
-                full[key][idx] = getattr(self.pop, key).clone()
-                setattr(self.pop, key, full[key])
+        for i in range(b):
+            if not learn:
+                self.reset_batch(1)
+            for k in range(cfg.max_presentations):
+                if learn:
+                    self.normalise()
+                counts[i] = self._run(pix[i:i + 1] * (cfg.freq0 + k * cfg.freq_step), learn)[0]
+                attempts[i] += 1
+                if counts[i].sum() >= cfg.min_spikes:
+                    break
         return counts, attempts
 
     def reset_batch(self, batch: int) -> None:

@@ -1,4 +1,4 @@
-"""Compiled (numba) presentation of one sample with STDP learning on, for :class:`memsnn.learning.stdp.StdpNetwork`.
+"""Compiled (numba) presentation of one sample (STDP learning on or off) for :class:`memsnn.learning.stdp.StdpNetwork`.
 
 The same discrete-time network and rule as the torch path (Diehl & Cook 2015 in the Memristor-Spikelearn form, spec
 §2.4–2.5, §3.1–3.2), fused into one loop over the 1000 steps of a presentation. Per step:
@@ -21,16 +21,16 @@ from numba import njit
 
 from ..crossbar.pulse_jit import depress_columns, encode, potentiate_row
 
-#: rows of the neuron-constant matrix passed to :func:`present_learn`
+#: rows of the neuron-constant matrix passed to :func:`present`
 NEURON_CONSTANTS = ("v_rest", "v_offset_i", "k_v", "v_reset", "v_th", "t_refrac", "d_e", "d_i", "d_theta",
                     "theta_delta")
 
 
 @njit(cache=True)
-def present_learn(step_ptr, pix, steps_input, steps_rest, w, st, nrn, nc, clamp, adaptive, te, to, decay,
+def present(step_ptr, pix, steps_input, steps_rest, w, st, nrn, nc, clamp, adaptive, learn, te, to, decay,
                   w_exc_inh, w_inh_exc, ideal, rule, dev, pre_enc, post_enc, flags, counts,
                   acc):  # pragma: no cover - compiled
-    """One presentation with learning on (batch 1).
+    """One presentation of one sample (learning on or off).
 
     step_ptr[t]:step_ptr[t+1] index ``pix`` = inputs spiking at step t < steps_input; nrn = [v, ge, gi, s, refrac,
     θ] rows of 2N (exc | inh); nc = ``NEURON_CONSTANTS`` rows; rule = [A_p, A_n, w_max, w_min] (ideal); dev,
@@ -88,6 +88,8 @@ def present_learn(step_ptr, pix, steps_input, steps_rest, w, st, nrn, nc, clamp,
                 counts[j] += 1.0
                 post[npost] = j
                 npost += 1
+        if not learn:
+            continue
         # traces (updated before the weight change, so coincident spikes count)
         for i in range(ne):
             te[i] = te[i] * decay

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from numba import njit
 
-from ..devices.jit import CHEN_YU, JitDevice, conductance, pack_device, pulse, pulses
+from ..devices.jit import CHEN_YU, JitDevice, conductance, pack_device, pulse_terms, pulses, voltage_terms
 from ..errors import ConfigError
 from .pulse_scheme import DeviceSynapses, InverseEncoding, LogEncoding
 
@@ -88,12 +88,13 @@ def _as_matrix(t: torch.Tensor) -> np.ndarray:
 # flags: [width_pot, width_dep, faithful_dep, vmin_dep, invert, bp_width_pos, bp_width_neg, g1]
 
 @njit(cache=True, inline="always")
-def _pulse_one(kind, prm, pg, pv, pdg, dg, dv, ddg, w, st, j, i, v, width, g1, acc):  # pragma: no cover - compiled
+def _pulse_one(kind, prm, pg, pv, pdg, dg, dv, ddg, w, st, j, i, v, width, terms, g1,
+               acc):  # pragma: no cover - compiled
     s = st[j, i]
     acc[0] += conductance(kind, prm, pg, pv, pdg, dg, dv, ddg, s) * v * v * width
     if v != 0.0:
         acc[1] += 1.0
-    s = pulse(kind, prm, pg, pv, pdg, dg, dv, ddg, s, v, width)
+    s = pulse_terms(kind, prm, pg, pv, pdg, dg, dv, ddg, s, terms)
     st[j, i] = s
     w[j, i] = conductance(kind, prm, pg, pv, pdg, dg, dv, ddg, s) / g1
 
@@ -108,7 +109,9 @@ def potentiate_row(dev, w, st, j, ve, flags, acc):  # pragma: no cover - compile
     for i in range(w.shape[1]):
         if inert and ve[i] == 0.0:
             continue
-        _pulse_one(kind, prm, pg, pv, pdg, dg, dv, ddg, w, st, j, i, sign * ve[i], flags[0], flags[7], acc)
+        v = sign * ve[i]
+        terms = voltage_terms(kind, prm, pg, pv, pdg, dg, dv, ddg, v, flags[0])
+        _pulse_one(kind, prm, pg, pv, pdg, dg, dv, ddg, w, st, j, i, v, flags[0], terms, flags[7], acc)
 
 
 @njit(cache=True)
@@ -125,27 +128,38 @@ def depress_columns(dev, w, st, cols, vo, flags, acc):  # pragma: no cover - com
         v = sign * v
         if inert and v == 0.0:
             continue
+        terms = voltage_terms(kind, prm, pg, pv, pdg, dg, dv, ddg, v, flags[1])  # one row: the same pulse
         for i in cols:
-            _pulse_one(kind, prm, pg, pv, pdg, dg, dv, ddg, w, st, j, i, v, flags[1], flags[7], acc)
+            _pulse_one(kind, prm, pg, pv, pdg, dg, dv, ddg, w, st, j, i, v, flags[1], terms, flags[7], acc)
 
 
 @njit(cache=True)
 def count_pulses(dev, w, st, counts, v_rows, flags, acc):  # pragma: no cover - compiled
     """Approximate BP: column i gets counts[i] pulses with the row voltage v_rows[j] (rows with v ≠ 0 only);
-    width bp_width_pos for V > 0, bp_width_neg otherwise."""
+    width bp_width_pos for V > 0, bp_width_neg otherwise. Column by column (the BP arrays are column-major), with
+    the per-row pulse terms computed once."""
     kind, prm, pg, pv, pdg, dg, dv, ddg = dev
     sign = -1.0 if flags[4] != 0.0 else 1.0
     g1 = flags[7]
-    for j in range(w.shape[0]):
-        if v_rows[j] == 0.0:
+    rows = np.nonzero(v_rows)[0]
+    nr = rows.shape[0]
+    vs, widths = np.empty(nr), np.empty(nr)
+    codes, js = np.empty(nr, dtype=np.int64), np.empty(nr, dtype=np.int64)
+    xs = np.empty((nr, 3))
+    for r in range(nr):
+        v = sign * v_rows[rows[r]]
+        vs[r] = v
+        widths[r] = flags[5] if v > 0.0 else flags[6]
+        codes[r], xs[r, 0], xs[r, 1], xs[r, 2], js[r] = voltage_terms(kind, prm, pg, pv, pdg, dg, dv, ddg, v,
+                                                                      widths[r])
+    for i in range(w.shape[1]):
+        n = counts[i]
+        if n <= 0:
             continue
-        v = sign * v_rows[j]
-        width = flags[5] if v > 0.0 else flags[6]
-        for i in range(w.shape[1]):
-            n = counts[i]
-            if n <= 0:
-                continue
-            s = pulses(kind, prm, pg, pv, pdg, dg, dv, ddg, st[j, i], v, width, n, acc)
+        for r in range(nr):
+            j = rows[r]
+            s = pulses(kind, prm, pg, pv, pdg, dg, dv, ddg, st[j, i], vs[r], widths[r],
+                       (codes[r], xs[r, 0], xs[r, 1], xs[r, 2], js[r]), n, acc)
             acc[1] += n
             st[j, i] = s
             w[j, i] = conductance(kind, prm, pg, pv, pdg, dg, dv, ddg, s) / g1

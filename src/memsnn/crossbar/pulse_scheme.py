@@ -182,7 +182,10 @@ class DeviceSynapses:
         sub = _map_state(self.state, lambda t: t[index])
         g_before = self.device.conductance(sub)
         if hasattr(self.device, "apply_pulses") and not self.reference:  # closed form for n identical pulses
-            self.meter.add_pulses(g_before, v, width, count=n)
+            for k in range(int(n.max())):  # energy of pulse k with the conductance before it
+                g = g_before if k == 0 else self.device.conductance(
+                    self.device.apply_pulses(sub, v, torch.full_like(n, k)))
+                self.meter.add_pulses(g, torch.where(n > k, v, torch.zeros((), dtype=v.dtype)), width)
             new = self.device.apply_pulses(sub, v, n)
         else:
             new = sub

@@ -100,9 +100,9 @@ def _axis(grid, x):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def _bilinear(gg, vg, table, g, v):  # pragma: no cover - compiled
+def _bilinear(gg, table, g, j, fv):  # pragma: no cover - compiled
+    """Bilinear interpolation of table[G, V] at conductance g and voltage cell (j, fraction fv)."""
     i, fg = _axis(gg, g)
-    j, fv = _axis(vg, v)
     return (1 - fg) * ((1 - fv) * table[i, j] + fv * table[i, j + 1]) + fg * (
         (1 - fv) * table[i + 1, j] + fv * table[i + 1, j + 1])
 
@@ -122,42 +122,70 @@ def _vteam_dr(prm, v):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def pulse(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, v, width):  # pragma: no cover - compiled
-    """State after one pulse of voltage v and width ``width`` (s).  V > 0 potentiates (SET)."""
+def voltage_terms(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, v, width):  # pragma: no cover - compiled
+    """What a pulse (V, width) does independently of the device state, computed once for many devices pulsed
+    alike: (code, x0, x1, x2, j) = VTEAM (1, ΔR, ·, ·, ·); Chen–Yu (V ≠ 0, h = −v0·Δt/n, V·a0/L·q/kT, ·, ·);
+    table (branch 0 none / 1 depression / 2 mirrored depression / 3 gate, voltage fraction, t/t_table, sign,
+    voltage cell)."""
     if kind == VTEAM:
-        return min(max(s + _vteam_dr(prm, v), prm[0]), prm[1])
+        return 1, _vteam_dr(prm, v), 0.0, 0.0, 0
     if kind == CHEN_YU:
-        nsub = int(prm[6])
-        h = width * (-prm[5] / prm[6])
-        if v == 0.0:  # γ drops out: every sub-step adds the same h·(gen − rec), so clipping once is exact
-            return min(max(s + nsub * (h * (prm[3] - prm[4])), prm[7]), prm[8])
-        field = v * prm[2]
-        g = s
-        for _ in range(nsub):
-            e = math.exp((prm[0] - prm[1] * g**3) * field)
-            g = min(max(g + h * (prm[3] * e - prm[4] / e), prm[7]), prm[8])
-        return g
+        return (0 if v == 0.0 else 1), width * (-prm[5] / prm[6]), v * prm[2], 0.0, 0
     mag = abs(v)
-    dg = 0.0
     if v < 0.0 and mag >= dep_v[0]:
-        dg = _bilinear(dep_g, dep_v, dep_dg, s, _table_voltage(dep_v, mag, prm[5])) * (width / prm[3])
-    elif v > 0.0:
+        j, fv = _axis(dep_v, _table_voltage(dep_v, mag, prm[5]))
+        return 1, fv, width / prm[3], 1.0, j
+    if v > 0.0:
         if prm[4] != 0.0:  # mirrored depression table
             if mag >= dep_v[0]:
-                dg = -_bilinear(dep_g, dep_v, dep_dg, s, _table_voltage(dep_v, mag, prm[5])) * (width / prm[3])
+                j, fv = _axis(dep_v, _table_voltage(dep_v, mag, prm[5]))
+                return 2, fv, width / prm[3], -1.0, j
         elif mag >= pot_v[0]:
-            dg = _bilinear(pot_g, pot_v, pot_dg, s, _table_voltage(pot_v, mag, prm[5])) * (width / prm[2])
+            j, fv = _axis(pot_v, _table_voltage(pot_v, mag, prm[5]))
+            return 3, fv, width / prm[2], 1.0, j
+    return 0, 0.0, 0.0, 0.0, 0
+
+
+@njit(cache=True, inline="always")
+def pulse_terms(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, terms):  # pragma: no cover - compiled
+    """State after one pulse given its :func:`voltage_terms`."""
+    code, x0, x1, x2, jv = terms
+    if kind == VTEAM:
+        return min(max(s + x0, prm[0]), prm[1])
+    if kind == CHEN_YU:
+        nsub = int(prm[6])
+        if code == 0:  # 0 V: γ drops out, every sub-step adds the same h·(gen − rec), so clipping once is exact
+            return min(max(s + nsub * (x0 * (prm[3] - prm[4])), prm[7]), prm[8])
+        g = s
+        for _ in range(nsub):
+            e = math.exp((prm[0] - prm[1] * g**3) * x1)
+            g = min(max(g + x0 * (prm[3] * e - prm[4] / e), prm[7]), prm[8])
+        return g
+    dg = 0.0
+    if code == 3:
+        dg = (x2 * _bilinear(pot_g, pot_dg, s, jv, x0)) * x1
+    elif code != 0:
+        dg = (x2 * _bilinear(dep_g, dep_dg, s, jv, x0)) * x1
     return min(max(s + dg, prm[0]), prm[1])
 
 
-@njit(cache=True)
-def pulses(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, v, width, n,
+@njit(cache=True, inline="always")
+def pulse(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, v, width):  # pragma: no cover - compiled
+    """State after one pulse of voltage v and width ``width`` (s).  V > 0 potentiates (SET)."""
+    return pulse_terms(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s,
+                       voltage_terms(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, v, width))
+
+
+@njit(cache=True, inline="always")
+def pulses(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, v, width, terms, n,
            energy):  # pragma: no cover - compiled
-    """State after ``n`` identical pulses; adds G·V²·t of every pulse (G before it) to ``energy[0]``."""
+    """State after ``n`` identical pulses (V, width) with :func:`voltage_terms` ``terms``; adds G·V²·t of every
+    pulse (G before it) to ``energy[0]``."""
     if kind == VTEAM:  # closed form: ΔR is independent of R and clipping is monotone
-        energy[0] += (1.0 / s) * n * v * v * width
-        return min(max(s + n * _vteam_dr(prm, v), prm[0]), prm[1])
+        for k in range(n):
+            energy[0] += (1.0 / min(max(s + k * terms[1], prm[0]), prm[1])) * v * v * width
+        return min(max(s + n * terms[1], prm[0]), prm[1])
     for _ in range(n):
         energy[0] += conductance(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s) * v * v * width
-        s = pulse(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, v, width)
+        s = pulse_terms(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, terms)
     return s

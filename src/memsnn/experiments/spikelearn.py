@@ -37,7 +37,7 @@ class StdpMnistConfig(Config):
     block: int = 1000  #: samples per assignment block (the original's batch_size) and per checkpoint
     n_label: int = 1000  #: training images presented with learning off to assign labels after training
     n_test: int = 10000
-    test_batch: int = 250  #: samples simulated in parallel when learning is off
+    test_batch: int = 250  #: samples per progress-bar step when learning is off (label assignment, test)
     seed: int = 1
 
     def validate(self) -> None:
@@ -111,7 +111,7 @@ def register(sub: Any) -> None:
     p.add_argument("--n-exc", type=int, help="excitatory neurons (original argv[1])")
     p.add_argument("--batch-size", type=int, dest="block", help="samples per label-assignment block (argv[2])")
     p.add_argument("--n-label", type=int, help="training images used (learning off) to assign labels")
-    p.add_argument("--test-batch", type=int, help="samples simulated in parallel with learning off")
+    p.add_argument("--test-batch", type=int, help="samples per progress-bar step with learning off")
     p.set_defaults(func=run_stdp)
     p = sub.add_parser("approx-bp", help="Memristor-Spikelearn spike-count approximate backprop on MNIST")
     _common_flags(p, KINDS, "results/spikelearn/approx_bp")

@@ -33,19 +33,33 @@ def _if_step(v, s, x, threshold):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def _forward(pix, k0, k1, w1, w2, balance, th_h, th_o, vh, sh, sh_prev, vo, so, xh, xo, reads):  # pragma: no cover
-    """One engine step: inputs pix[k0:k1] spike; the output layer reads the previous hidden spikes."""
+def _input_currents(step_ptr, pix, q0, m, w1, mask, cur):  # pragma: no cover - compiled
+    """cur[r] = Σ_{i spiking} W1[:, i] for the m steps q0 … q0+m−1 (rows of step_ptr), with W1 fixed over them.
+    Column i (contiguous in column-major storage) is loaded once and added to every step in which input i spikes;
+    columns are visited in ascending order, so every sum has the same order as step by step."""
     nh = w1.shape[0]
+    cur[:m, :] = 0.0
+    mask[:m, :] = 0
+    for r in range(m):
+        for k in range(step_ptr[q0 + r], step_ptr[q0 + r + 1]):
+            mask[r, pix[k]] = 1
+    for i in range(w1.shape[1]):
+        for r in range(m):
+            if mask[r, i]:
+                for j in range(nh):
+                    cur[r, j] += w1[j, i]
+
+
+@njit(cache=True, inline="always")
+def _forward(xh, n_in, w2, balance, th_h, th_o, vh, sh, sh_prev, vo, so, xo, reads):  # pragma: no cover - compiled
+    """One engine step with hidden input currents xh (overwritten) from n_in input spikes; the output layer reads
+    the previous hidden spikes."""
+    nh = xh.shape[0]
     no = w2.shape[0]
     sh_prev[:] = sh
     n_prev = 0.0
     for h in range(nh):
         n_prev += sh_prev[h]
-    xh[:] = 0.0
-    for k in range(k0, k1):  # columns of the spiking inputs (contiguous in column-major storage)
-        i = pix[k]
-        for j in range(nh):
-            xh[j] += w1[j, i]
     xo[:] = 0.0
     for h in range(nh):
         if sh_prev[h] != 0.0:
@@ -53,7 +67,7 @@ def _forward(pix, k0, k1, w1, w2, balance, th_h, th_o, vh, sh, sh_prev, vo, so, 
                 xo[o] += w2[o, h]
     for j in range(nh):
         reads[0] += xh[j]
-        xh[j] -= balance * (k1 - k0)
+        xh[j] -= balance * n_in
     for o in range(no):
         reads[1] += xo[o]
         xo[o] -= balance * n_prev
@@ -65,15 +79,12 @@ def _forward(pix, k0, k1, w1, w2, balance, th_h, th_o, vh, sh, sh_prev, vo, so, 
 def _update(w, st, counts, delta, lr, w_min, ideal, dev, pre_enc, post_enc, flags, v_rows, acc):  # pragma: no cover
     """One approximate-BP update of a layer from presynaptic counts and row errors."""
     if ideal:
-        any_delta = False
-        for j in range(delta.shape[0]):
-            if delta[j] != 0.0:
-                any_delta = True
-        if not any_delta:
+        rows = np.nonzero(delta)[0]  # rows with δ = 0 stay as they are (w ≥ w_min holds already)
+        if rows.shape[0] == 0:
             return
         for i in range(w.shape[1]):  # column by column (weights are stored column-major)
             if counts[i] != 0:
-                for j in range(w.shape[0]):
+                for j in rows:
                     w[j, i] = max(w[j, i] + lr * delta[j] * counts[i], w_min)
         return
     for j in range(delta.shape[0]):
@@ -103,12 +114,22 @@ def train_sample(step_ptr, pix, steps, interval, balance, lr, th_h, th_o, label,
     d2 = np.zeros(no)
     v1 = np.zeros(nh)
     v2 = np.zeros(no)
+    cur = np.zeros((interval, nh))
+    mask = np.zeros((interval, ni), dtype=np.uint8)
+    zero = np.zeros(nh)
     for t in range(1, steps):
+        if t == 1 or (t - 1) % interval == 0:  # W1 is fixed until the next update: currents of the whole window
+            m = min((t - 1) // interval * interval + interval, steps - 1) - t + 1
+            _input_currents(step_ptr, pix, t, m, w1, mask, cur)
+            r0 = t
         for flush in range(2 if t % interval == 0 else 1):
             k0 = k1 = 0
             if flush == 0:
                 k0, k1 = step_ptr[t], step_ptr[t + 1]
-            _forward(pix, k0, k1, w1, w2, balance, th_h, th_o, vh, sh, sh_prev, vo, so, xh, xo, reads)
+                xh[:] = cur[t - r0]
+            else:
+                xh[:] = zero
+            _forward(xh, k1 - k0, w2, balance, th_h, th_o, vh, sh, sh_prev, vo, so, xo, reads)
             for k in range(k0, k1):
                 c_in[pix[k]] += 1
             for h in range(nh):
@@ -141,16 +162,20 @@ def predict_samples(step_ptr, pix, steps, balance, th_h, th_o, w1, w2, out):  # 
     reads = np.zeros(2)
     vh, sh, sh_prev, xh = np.zeros(nh), np.zeros(nh), np.zeros(nh), np.zeros(nh)
     vo, so, xo, counts = np.zeros(no), np.zeros(no), np.zeros(no), np.zeros(no)
+    ni = w1.shape[1]
+    cur = np.zeros((steps, nh))
+    mask = np.zeros((steps, ni), dtype=np.uint8)
     for b in range(out.shape[0]):
         vh[:] = 0.0
         sh[:] = 0.0
         vo[:] = 0.0
         so[:] = 0.0
         counts[:] = 0.0
+        _input_currents(step_ptr, pix, b * steps, steps, w1, mask, cur)
         for t in range(steps):
             q = b * steps + t
-            _forward(pix, step_ptr[q], step_ptr[q + 1], w1, w2, balance, th_h, th_o, vh, sh, sh_prev, vo, so, xh, xo,
-                     reads)
+            xh[:] = cur[t]
+            _forward(xh, step_ptr[q + 1] - step_ptr[q], w2, balance, th_h, th_o, vh, sh, sh_prev, vo, so, xo, reads)
             for o in range(no):
                 counts[o] += so[o]
         out[b] = np.argmax(counts)

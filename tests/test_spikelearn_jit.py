@@ -1,0 +1,76 @@
+"""Compiled device/encoding kernels (devices/jit.py, crossbar/pulse_jit.py) against the vectorised torch models."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from memsnn.crossbar.pulse_jit import encode, pack_encoding
+from memsnn.crossbar.pulse_scheme import InverseEncoding, LogEncoding
+from memsnn.devices.chen_yu import ChenYuDevice
+from memsnn.devices.jit import conductance, pack_device, pulse, pulses, voltage_terms
+from memsnn.devices.lut import LutDevice, LutParams
+from memsnn.devices.vteam import VteamDevice
+from memsnn.errors import ConfigError
+
+
+def _devices(lut_device):
+    return {"vteam": VteamDevice(), "chen_yu": ChenYuDevice(), "lut": lut_device,
+            "lut_mirror": LutDevice(LutParams(mirror_depression=True), table=lut_device.table)}
+
+
+@pytest.fixture(scope="module")
+def lut_device():
+    return LutDevice(data_dir=None) if _table_available() else pytest.skip("look-up table not available")
+
+
+def _table_available() -> bool:
+    try:
+        LutDevice()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.mark.parametrize("name", ["vteam", "chen_yu", "lut", "lut_mirror"])
+def test_pulse_kernel_matches_torch_model(name, lut_device):
+    dev = _devices(lut_device)[name]
+    gmin, gmax = dev.conductance_range()
+    gen = torch.Generator().manual_seed(0)
+    g = gmin + (gmax - gmin) * torch.rand(200, generator=gen, dtype=torch.float64)
+    state = dev.state_from_conductance(g)
+    s0 = next(iter(state.__dict__.values()))
+    v = torch.linspace(-2.4, 2.4, 200, dtype=torch.float64)
+    v[::17] = 0.0
+    width = 1e-9 if name != "lut" else 1e-8
+    want = next(iter(dev.apply_pulse(state, v, width).__dict__.values()))
+    args = pack_device(dev).args()
+    got = np.array([pulse(*args, float(s0[k]), float(v[k]), width) for k in range(200)])
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-12, atol=0)
+    np.testing.assert_allclose([conductance(*args, float(x)) for x in s0], dev.conductance(state).numpy(),
+                               rtol=1e-13)
+    assert not np.array_equal(got, s0.numpy())  # the pulses did something
+    # n identical pulses (closed form for VTEAM, a loop otherwise) == n single pulses; energy Σ G·V²·t
+    s, vv, n = float(s0[5]), float(v[5]), 7
+    energy = np.zeros(1)
+    got_n = pulses(*args, s, vv, width, voltage_terms(*args, vv, width), n, energy)
+    e_ref, x = 0.0, s
+    for _ in range(n):
+        e_ref += conductance(*args, x) * vv * vv * width
+        x = pulse(*args, x, vv, width)
+    assert got_n == pytest.approx(x, rel=1e-12) and energy[0] == pytest.approx(e_ref, rel=1e-12)
+
+
+def test_encoding_kernels_match_torch():
+    x = torch.tensor([0.0, 1e-30, 1e-4, 0.03, 0.5, 1.0], dtype=torch.float64)
+    encs = [LogEncoding(1.48, 0.073, 10), LogEncoding(1.405, 0.073, 10, sign=-1.0),
+            LogEncoding(1.47, 1 / 30, math.e, scale=20.0), InverseEncoding(VteamDevice(), -100.0),
+            InverseEncoding(VteamDevice(), 1.0)]
+    for enc in encs:
+        packed = pack_encoding(enc)
+        np.testing.assert_allclose([encode(packed, float(t)) for t in x], enc(x).numpy(), rtol=1e-13, atol=0)
+    with pytest.raises(ConfigError, match="encoding"):
+        pack_encoding(lambda t: t)
+    with pytest.raises(ConfigError, match="device model"):
+        pack_device(object())

@@ -118,7 +118,11 @@ def _table_voltage(grid, mag, clamp):  # pragma: no cover - compiled
 @njit(cache=True, inline="always")
 def _vteam_dr(prm, v):  # pragma: no cover - compiled
     """ΔR of one VTEAM pulse (Ω)."""
-    return (-prm[2] * max(v, 0.0) ** prm[3] + prm[4] * max(-v, 0.0) ** prm[5]) / prm[6]
+    if v > 0.0:  # the other term is exactly 0 (one power instead of two, same result)
+        return (-prm[2] * v ** prm[3]) / prm[6]
+    if v < 0.0:
+        return (prm[4] * (-v) ** prm[5]) / prm[6]
+    return 0.0
 
 
 @njit(cache=True, inline="always")

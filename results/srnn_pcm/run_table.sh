@@ -5,7 +5,7 @@
 #   config, metrics, loss curve and plots of every run → results/srnn_pcm/table_<EPOCHS>ep_runs/.
 #   ROWs (default: all but the README rows): vanilla vanilla-lr accumulator mixed-precision stochastic multi-mem4 sign
 #   readme readme-floor.  JOBS=2 runs two at a time (default 1: the machine is shared).
-# FP32 vanilla: the original defaults. PCM schemes: one common set — xbar_scale 90, acc_eps 0.75/90 (one quantum =
+# FP32 vanilla: the original defaults. PCM schemes: one common set — xbar_scale 120, acc_eps 0.75/120 (one quantum =
 # one nominal SET pulse of 0.75 µS at this scale), learning rates 4× the defaults decaying as 0.993^epoch
 # (--lr-decay; 0.17× by epoch 250), refresh of saturated pairs at every update. accumulator = FP32 counterpart of
 # mixed-precision (same learning rates, schedule and quantum); vanilla-lr = FP32 vanilla with those learning
@@ -16,7 +16,7 @@ EPOCHS=${1:-250}
 shift || true
 ROWS=${*:-vanilla vanilla-lr accumulator mixed-precision stochastic multi-mem4 sign}
 LR="--lr_inp 8e-5 --lr_rec 2e-4 --lr_out 8e-5 --lr_decay 0.993"
-PCM="--xbar true --xbar_scale 90 $LR --acc_eps 0.008333 --refresh always"
+PCM="--xbar true --xbar_scale 120 $LR --acc_eps 0.00625 --refresh always"
 TUNED="--lr_inp=0.00033040801301504577 --lr_out=1.662028909434269e-05 --lr_rec=0.00039387187486665526 \
 --reg=0.0008382720865299505 --thr=0.19252357575425721 --w_init_gain=0.23687602686903747 --xbar_scale=11.82503110296963"
 OUT=runs/srnn_pcm/table_${EPOCHS}ep
@@ -24,7 +24,7 @@ KEEP=results/srnn_pcm/table_${EPOCHS}ep_runs
 declare -A ARGS=(
   [vanilla]="--method vanilla"
   [vanilla-lr]="--method vanilla $LR"
-  [accumulator]="--method accumulator $LR --acc_eps 0.008333"
+  [accumulator]="--method accumulator $LR --acc_eps 0.00625"
   [mixed-precision]="--method mixed-precision $PCM"
   [stochastic]="--method stochastic $PCM"
   [multi-mem4]="--method multi-mem --xbar_n 4 $PCM"

@@ -55,6 +55,29 @@ def test_vanilla_learns_and_same_seed_same_numbers():
     assert a["final_mse"] < 0.5 * a["loss_first_epoch"]
 
 
+def test_history_reports_rates_saturation_and_refreshes():
+    kw = dict(n_t=100, inp_dim=12, n_rec=10, n_samples=2, n_train=2, epochs=2, lr_inp=0.0, lr_rec=0.0, lr_out=0.0)
+    quiet = train(EpropConfig(w_init_gain=0.1, **kw), progress=False)
+    loud = train(EpropConfig(w_init_gain=50.0, **kw), progress=False)  # strong input: some neurons fire every step
+    h0, h1 = quiet["history"][-1], loud["history"][-1]
+    assert h0["saturated"] == 0 and h0["rate_max_hz"] <= 500.0 and h0["refreshed"] == 0
+    assert h1["saturated"] >= 1 and h1["rate_max_hz"] > 500.0 and h1["rate_hz"] > h0["rate_hz"]
+    pcm = train(EpropConfig(xbar=True, method="mixed-precision", refresh="always", xbar_scale=4.0, acc_eps=0.01,
+                            **{**kw, "epochs": 3, "lr_inp": 1e-2, "lr_rec": 1e-2, "lr_out": 1e-2}), progress=False)
+    assert [h["refreshed"] for h in pcm["history"]] == sorted(h["refreshed"] for h in pcm["history"])
+
+
+def test_lr_decay_schedule():
+    kw = dict(n_t=100, inp_dim=12, n_rec=10, n_samples=2, n_train=2, lr_inp=1e-3, lr_rec=1e-3, lr_out=1e-3)
+    one = train(EpropConfig(epochs=1, **kw), progress=False)
+    frozen = train(EpropConfig(epochs=3, lr_decay=1e-9, **kw), progress=False)  # epochs 1, 2 learn ~nothing
+    learning = train(EpropConfig(epochs=3, **kw), progress=False)
+    assert frozen["final_mse"] == pytest.approx(one["final_mse"], rel=1e-5)
+    assert learning["final_mse"] != pytest.approx(one["final_mse"], rel=1e-3)
+    with pytest.raises(ConfigError, match="lr_decay"):
+        EpropConfig(lr_decay=1.5).validate()
+
+
 def test_resume_gives_the_same_result(tmp_path):
     kw = dict(n_t=60, inp_dim=12, n_rec=10, n_samples=3, n_train=2, xbar=True, method="mixed-precision",
               xbar_scale=4.0, lr_inp=1e-3, lr_rec=1e-3, lr_out=1e-3)

@@ -130,6 +130,10 @@ def test_refresh_resets_and_rewrites_saturated_pairs():
     assert arr.write_count()[:, 0, 0].tolist() == [2, 0]  # diff 0.5 re-written with 0.5/0.25 pulses on G+
     assert float(arr.state.t_w[0, 0, 0]) == 5.0
     assert arr.state.G[:, 0, 1].tolist() == [10.0, 4.0]
+    assert arr.refreshed == 1 and arr.refresh(9.0, 2.25, 0.25, t=6.0, generator=gen()) == 0 and arr.refreshed == 1
+    other = array((3,), 1)
+    other.load_state_dict(arr.state_dict())
+    assert other.refreshed == 1 and other.pulses_applied == arr.pulses_applied
 
 
 def test_upd_ready_resets_other_side():

@@ -86,6 +86,7 @@ class DifferentialArray:
         self.state = model.init_state(self.full_shape, generator, **(init_kwargs or {}))
         self.tracker = torch.zeros((2,) + self.shape, dtype=torch.int64)
         self.pulses_applied = 0
+        self.refreshed = 0  # synapses refreshed so far
 
     # -- reading -------------------------------------------------------------------------------------------
     def _agg(self, G: torch.Tensor, how: str) -> torch.Tensor:
@@ -206,6 +207,7 @@ class DifferentialArray:
         k = int(mask.sum())
         if k == 0:
             return 0
+        self.refreshed += k
         self.reset_synapses(mask, t, generator)
         rise = torch.stack([diff.clamp(min=0), (-diff).clamp(min=0)]) * mask
         if rewrite == "set-curve":
@@ -229,9 +231,10 @@ class DifferentialArray:
     # -- checkpointing -------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {"state": {f.name: getattr(self.state, f.name) for f in dataclasses.fields(self.state)},
-                "tracker": self.tracker, "pulses_applied": self.pulses_applied}
+                "tracker": self.tracker, "pulses_applied": self.pulses_applied, "refreshed": self.refreshed}
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
         self.state = type(self.state)(**d["state"])
         self.tracker = d["tracker"]
         self.pulses_applied = int(d["pulses_applied"])
+        self.refreshed = int(d.get("refreshed", 0))

@@ -30,6 +30,7 @@ from ..results import RunDir, atomic_save_torch, atomic_write_csv, atomic_write_
 from ..snn.recurrent import LIFParams
 
 REFRESH_WINDOWS = ((10000.0, 10050.0), (20000.0, 20050.0))  # device-time windows (s) of the original schedule
+SATURATED_HZ = 500.0  # a neuron firing above this rate (every other step) is counted as saturated in loss.csv
 
 
 @dataclasses.dataclass
@@ -75,6 +76,7 @@ class EpropConfig(Config):
     refresh_rewrite: str = "nominal"  # nominal: |diff|/pulse_eps pulses | set-curve: invert the mean SET curve
     refresh: str = "schedule"  # schedule: multi-mem at the original's two instants | always: every PCM update | never
     faithful: bool = False  # reproduce the original: floor quantiser, faithful pulse rule, read sum over N devices
+    lr_decay: float = 1.0  # learning rates × lr_decay^epoch (exponential schedule; 1 = constant, the original)
     early_stop: bool = True  # crossbar runs stop at epoch 50 when the recurrent array got < 2 pulses
     log_every: int = 10
 
@@ -99,6 +101,8 @@ class EpropConfig(Config):
             check_positive(name, getattr(self, name))
         for name in ("lr_inp", "lr_rec", "lr_out", "gamma", "reg", "grad_thr", "input_rate"):
             check_positive(name, getattr(self, name), allow_zero=True)
+        if not 0 < self.lr_decay <= 1:
+            raise ConfigError(f"lr_decay must be in (0, 1], got {self.lr_decay!r}")
         check_choice("method", self.method, METHODS)
         check_choice("rounding", self.rounding, ROUNDINGS)
         check_choice("pulse_rule", self.pulse_rule, PULSE_RULES)
@@ -136,7 +140,8 @@ def _mse(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def train(cfg: EpropConfig, run: RunDir | None = None, *, progress: bool = True) -> dict[str, Any]:
-    """Train on the pattern task; writes checkpoints/results into ``run`` when given. Returns the metrics."""
+    """Train on the pattern task; writes checkpoints/results into ``run`` when given. Returns the metrics and the
+    per-epoch ``history`` (the rows of ``loss.csv``: losses, pulses, firing rates, saturated neurons, refreshes)."""
     cfg.validate()
     t_start = time.perf_counter()
     g = torch.Generator().manual_seed(cfg.seed)
@@ -155,18 +160,23 @@ def train(cfg: EpropConfig, run: RunDir | None = None, *, progress: bool = True)
     bar = tqdm(range(start, cfg.epochs), desc=f"eprop {cfg.method}", disable=not progress, leave=False)
     for epoch in bar:
         order = train_idx[torch.randperm(cfg.n_train, generator=g)]
-        losses = []
+        losses, rates = [], []
         for b0 in range(0, cfg.n_train, cfg.n_b):
             idx = order[b0:b0 + cfg.n_b]
             x, y = xs[idx].transpose(0, 1), ys[idx].transpose(0, 1)
             out = net.forward(x, tp, g)
             losses.append(_mse(out.vo, y))
+            rates.append(out.z.mean(dim=(0, 1)) / cfg.dt)  # per neuron (Hz)
             grads = net.gradients(x, out, y)
             tp += cfg.write_interval
             pulses += net.update(grads, tp, g, refresh=cfg.refresh == "always" or (
-                cfg.refresh == "schedule" and cfg.method == "multi-mem" and refresh_due(tp)))
+                cfg.refresh == "schedule" and cfg.method == "multi-mem" and refresh_due(tp)),
+                lr_factor=cfg.lr_decay ** epoch)
+        r = torch.stack(rates)
         history.append({"epoch": epoch, "loss_mean": sum(losses) / len(losses), "loss_last": losses[-1],
-                        "pulses": pulses, "rec_count": net.write_count("w_rec")})
+                        "pulses": pulses, "rec_count": net.write_count("w_rec"), "rate_hz": float(r.mean()),
+                        "rate_max_hz": float(r.max()), "saturated": int((r > SATURATED_HZ).sum(1).max()),
+                        "refreshed": net.refreshed()})
         bar.set_postfix(loss=f"{history[-1]['loss_mean']:.4f}")
         if progress and epoch % cfg.log_every == 0:
             tqdm.write(f"Epoch [{epoch}] - Loss: {losses[-1]:.4f}")
@@ -195,7 +205,7 @@ def train(cfg: EpropConfig, run: RunDir | None = None, *, progress: bool = True)
     }
     if run is not None:
         _write_results(run, history, outputs, metrics, cfg)
-    return metrics
+    return {**metrics, "history": history}
 
 
 def _write_results(run: RunDir, history: list[dict[str, Any]], outputs: list[Any], metrics: dict[str, Any],

@@ -119,10 +119,13 @@ class SRNN:
         """e-prop gradients for the error ``vo − y``."""
         return eprop_gradients(x, run.z, run.v, run.vo - y, self.fb, self.spec.lif, self.spec.eprop)
 
-    def update(self, grads: EpropGrads, tp: float, generator: torch.Generator | None, refresh: bool) -> int:
-        """Apply the update scheme to every layer at device time ``tp``; returns the number of SET pulses."""
+    def update(self, grads: EpropGrads, tp: float, generator: torch.Generator | None, refresh: bool,
+               lr_factor: float = 1.0) -> int:
+        """Apply the update scheme to every layer at device time ``tp`` with the learning rates × ``lr_factor``
+        (a schedule); returns the number of SET pulses."""
         pulses = 0
-        for name, grad, lr in zip(LAYERS, grads[:3], self.spec.lrs):
+        for name, grad, lr0 in zip(LAYERS, grads[:3], self.spec.lrs):
+            lr = lr0 * lr_factor
             if self.spec.xbar:
                 pulses += self.scheme.update_array(name, self.arrays[name], grad, lr, t=tp, generator=generator,
                                                    refresh=refresh)
@@ -133,6 +136,10 @@ class SRNN:
     def write_count(self, name: str) -> int:
         """Total SET pulses since the last RESET over the devices of one array (0 without crossbars)."""
         return int(self.arrays[name].write_count().sum()) if name in self.arrays else 0
+
+    def refreshed(self) -> int:
+        """Synapses refreshed so far over all arrays (0 without crossbars)."""
+        return sum(a.refreshed for a in self.arrays.values())
 
     def state_dict(self) -> dict[str, Any]:
         return {"weights": dict(self.weights), "arrays": {k: a.state_dict() for k, a in self.arrays.items()},

@@ -234,3 +234,25 @@ def test_refresh_rewrite_by_inverse_set_curve():
     lin.state = _LinState(torch.tensor([[[1.0]], [[1.2]]]))
     with pytest.raises(ConfigError, match="pulses_after_reset"):
         lin.refresh(0.5, 5.0, 0.5, rewrite="set-curve")
+
+
+def test_multi_mem_stochastic_rounding_realises_sub_pulse_requests_unbiased():
+    """trunc drops every request below one device pulse (ε/N); stochastic rounding pulses with probability r."""
+    shape, n_dev, r = (20000,), 4, 0.3  # r = requested device pulses per synapse
+    dG = torch.full(shape, r * 0.75 / n_dev)
+    assert write_delta(array(shape, n_dev), dG, "multi-mem", generator=gen()) == 0
+    arr = array(shape, n_dev)
+    total = write_delta(arr, dG, "multi-mem", generator=gen(1), mm_rounding="stochastic")
+    assert abs(total / shape[0] - r) < 0.02  # E[n] = r (binomial sd 0.0032)
+    assert int(arr.write_count()[1].sum()) == 0 and int(arr.write_count()[0].sum(0).max()) == 1
+    # 1.0 µS / (0.75/4) = 5.33 device pulses → 5 or 6
+    counts = {write_delta(array((1,), n_dev), torch.tensor([1.0]), "multi-mem", generator=gen(s),
+                          mm_rounding="stochastic") for s in range(20)}
+    assert counts == {5, 6}
+    scheme = UpdateScheme(SchemeConfig(method="multi-mem", mm_rounding="stochastic"))  # the option reaches the write
+    grad = torch.full(shape, -r * 0.75 / n_dev)  # dG = −lr·∇W·scale with lr = scale = 1
+    assert scheme.update_array("w", array(shape, n_dev), grad, 1.0, t=0.0, generator=gen(2)) > 0.2 * shape[0]
+    with pytest.raises(ConfigError, match="mm_rounding"):
+        write_delta(arr, dG, "multi-mem", mm_rounding="round")
+    with pytest.raises(ConfigError, match="mm_rounding"):
+        SchemeConfig(method="multi-mem", mm_rounding="up").validate()

@@ -3,18 +3,20 @@
 # Usage (from the repository root): bash results/srnn_pcm/run_table.sh [EPOCHS] [ROW ...]
 #   runs → runs/srnn_pcm/table_<EPOCHS>ep/<row>_s<seed>; summary → results/srnn_pcm/table_<EPOCHS>ep.{md,csv};
 #   config, metrics, loss curve and plots of every run → results/srnn_pcm/table_<EPOCHS>ep_runs/.
-#   ROWs (default: all but the README rows): vanilla vanilla-lr accumulator mixed-precision stochastic multi-mem4 sign
-#   readme readme-floor.  JOBS=2 runs two at a time (default 1: the machine is shared).
+#   ROWs (default: all but the README rows): vanilla vanilla-lr accumulator mixed-precision stochastic multi-mem1
+#   multi-mem4 multi-mem8 sign multi-mem4-trunc readme readme-floor. The summary covers every run kept in KEEP.
+#   JOBS=2 runs two at a time (default 1: the machine is shared).
 # FP32 vanilla: the original defaults. PCM schemes: one common set — xbar_scale 120, acc_eps 0.75/120 (one quantum =
 # one nominal SET pulse of 0.75 µS at this scale), learning rates 4× the defaults decaying as 0.993^epoch
 # (--lr-decay; 0.17× by epoch 250), refresh of saturated pairs at every update. accumulator = FP32 counterpart of
 # mixed-precision (same learning rates, schedule and quantum); vanilla-lr = FP32 vanilla with those learning
-# rates and schedule. The README's tuned mixed-precision set runs with the symmetric (trunc) and the floor
+# rates and schedule. multi-mem<N>: N devices per side, pulse counts rounded stochastically (unbiased;
+# multi-mem4-trunc: the original's truncation, which drops every sub-pulse request and never writes). The README's tuned mixed-precision set runs with the symmetric (trunc) and the floor
 # quantiser (the original code under torch >= 1.13).
 set -euo pipefail
 EPOCHS=${1:-250}
 shift || true
-ROWS=${*:-vanilla vanilla-lr accumulator mixed-precision stochastic multi-mem4 sign}
+ROWS=${*:-vanilla vanilla-lr accumulator mixed-precision stochastic multi-mem1 multi-mem4 multi-mem8 sign}
 LR="--lr_inp 8e-5 --lr_rec 2e-4 --lr_out 8e-5 --lr_decay 0.993"
 PCM="--xbar true --xbar_scale 120 $LR --acc_eps 0.00625 --refresh always"
 TUNED="--lr_inp=0.00033040801301504577 --lr_out=1.662028909434269e-05 --lr_rec=0.00039387187486665526 \
@@ -27,7 +29,10 @@ declare -A ARGS=(
   [accumulator]="--method accumulator $LR --acc_eps 0.00625"
   [mixed-precision]="--method mixed-precision $PCM"
   [stochastic]="--method stochastic $PCM"
-  [multi-mem4]="--method multi-mem --xbar_n 4 $PCM"
+  [multi-mem1]="--method multi-mem --xbar_n 1 --mm_rounding stochastic $PCM"
+  [multi-mem4]="--method multi-mem --xbar_n 4 --mm_rounding stochastic $PCM"
+  [multi-mem8]="--method multi-mem --xbar_n 8 --mm_rounding stochastic $PCM"
+  [multi-mem4-trunc]="--method multi-mem --xbar_n 4 $PCM"
   [sign]="--method sign --grad_thr 0.9 $PCM"
   [readme]="--method mixed-precision --xbar true $TUNED"
   [readme-floor]="--method mixed-precision --xbar true --rounding floor $TUNED"
@@ -44,4 +49,4 @@ for d in "$OUT"/*/; do
   mkdir -p "$KEEP/$name"
   cp "$d"/config.toml "$d"/metrics.json "$d"/loss.csv "$d"/loss.png "$d"/output.png "$KEEP/$name/" 2>/dev/null || true
 done
-python results/srnn_pcm/summarise.py "$OUT" "table_${EPOCHS}ep"
+python results/srnn_pcm/summarise.py "$KEEP" "table_${EPOCHS}ep"

@@ -25,7 +25,7 @@ from ..devices.pcm import PCM_PRESETS
 from ..errors import ConfigError
 from ..learning.eprop import EpropParams
 from ..learning.srnn import SRNN, SRNNSpec
-from ..learning.update_schemes import FP32_METHODS, METHODS, ROUNDINGS, SchemeConfig
+from ..learning.update_schemes import FP32_METHODS, METHODS, MM_ROUNDINGS, ROUNDINGS, SchemeConfig
 from ..results import RunDir, atomic_save_torch, atomic_write_csv, atomic_write_json, environment_info, save_figure
 from ..snn.recurrent import LIFParams
 
@@ -74,6 +74,7 @@ class EpropConfig(Config):
     rounding: str = "trunc"  # accumulator quantiser: trunc (symmetric) | floor (original under torch >= 1.13)
     pulse_rule: str = "round"  # pulse-count rounding: round | floor | faithful
     refresh_rewrite: str = "nominal"  # nominal: |diff|/pulse_eps pulses | set-curve: invert the mean SET curve
+    mm_rounding: str = "trunc"  # multi-mem pulse count: trunc (the original) | stochastic (unbiased rounding)
     refresh: str = "schedule"  # schedule: multi-mem at the original's two instants | always: every PCM update | never
     faithful: bool = False  # reproduce the original: floor quantiser, faithful pulse rule, read sum over N devices
     lr_decay: float = 1.0  # learning rates × lr_decay^epoch (exponential schedule; 1 = constant, the original)
@@ -107,6 +108,7 @@ class EpropConfig(Config):
         check_choice("rounding", self.rounding, ROUNDINGS)
         check_choice("pulse_rule", self.pulse_rule, PULSE_RULES)
         check_choice("refresh", self.refresh, ("schedule", "always", "never"))
+        check_choice("mm_rounding", self.mm_rounding, MM_ROUNDINGS)
         check_choice("refresh_rewrite", self.refresh_rewrite, ("nominal", "set-curve"))
         if self.xbar and self.method in FP32_METHODS:
             raise ConfigError(f"method {self.method!r} trains FP32 weights; run it without --xbar")
@@ -119,7 +121,7 @@ class EpropConfig(Config):
         """The network specification this configuration describes."""
         scheme = SchemeConfig(method=self.method, grad_thr=self.grad_thr, prob_scale=self.prob_scale,
                               acc_eps=self.acc_eps, pulse_eps=self.pulse_eps,
-                              refresh_rewrite=self.refresh_rewrite,
+                              refresh_rewrite=self.refresh_rewrite, mm_rounding=self.mm_rounding,
                               rounding=self.rounding, pulse_rule=self.pulse_rule)
         return SRNNSpec(n_in=self.inp_dim, n_rec=self.n_rec, n_out=self.out_dim,
                         lif=LIFParams(thr=self.thr, tau_rec=self.tau_rec, tau_out=self.tau_out, dt=self.dt),

@@ -11,6 +11,9 @@ one ``G⁻``.
   ``thr > 0`` is the stop-learning regime (small gradients are not applied).
 * ``stochastic``: ``dG = −lr·∇W·scale``; each side fires at most one pulse with probability ``|dG|/prob_scale``.
 * ``multi-mem``: ``n = trunc(|dG|/(ε/N))`` pulses dealt round-robin over the N devices of a side (Boybat 2018).
+  ``mm_rounding="stochastic"`` rounds ``r = |dG|/(ε/N)`` stochastically instead, ``n = floor(r) + [U < r − floor r]``
+  (unbiased, ``E[n] = r``): requests below one device pulse are realised with probability ``r`` — the stochastic
+  scheme's rule at the finer per-device step — instead of being dropped on every update.
 * ``mixed-precision``: FP32 accumulator as ``accumulator``; ``dG = −q·scale`` realised with ``|dG|/ε`` pulses
   (Nandakumar et al., Front. Neurosci. 2020).
 
@@ -35,6 +38,7 @@ METHODS = ("vanilla", "accumulator", "sign", "stochastic", "multi-mem", "mixed-p
 FP32_METHODS = ("vanilla", "accumulator")
 WRITE_METHODS = ("stochastic", "multi-mem", "mixed-precision", "upd-ready")
 ROUNDINGS = ("trunc", "floor")
+MM_ROUNDINGS = ("trunc", "stochastic")
 
 # Refresh thresholds of the reference implementation: (side threshold µS, max |G⁺−G⁻| µS, pulse size ε µS).
 REFRESH = {"sign": (6.0, 6.0 / 4, 0.75), "stochastic": (9.0, 9.0 / 4, 0.75), "multi-mem": (9.0, 9.0 / 2, 0.75),
@@ -54,12 +58,14 @@ class SchemeConfig(Config):
     pulse_rule: str = "round"  # pulse-count rounding, see memsnn.crossbar.differential ("faithful" = original)
     clip: float = 1.0  # FP32 weight clip
     refresh_rewrite: str = "nominal"  # refresh: re-write |diff|/pulse_eps pulses, or invert the mean SET curve
+    mm_rounding: str = "trunc"  # multi-mem pulse count: trunc (the original) or stochastic (unbiased)
 
     def validate(self) -> None:
         check_choice("method", self.method, METHODS)
         check_choice("rounding", self.rounding, ROUNDINGS)
         check_choice("pulse_rule", self.pulse_rule, PULSE_RULES)
         check_choice("refresh_rewrite", self.refresh_rewrite, REWRITES)
+        check_choice("mm_rounding", self.mm_rounding, MM_ROUNDINGS)
         check_positive("grad_thr", self.grad_thr, allow_zero=True)
         for name in ("prob_scale", "acc_eps", "pulse_eps", "clip"):
             check_positive(name, getattr(self, name))
@@ -84,11 +90,14 @@ def refresh_pairs(arr: DifferentialArray, method: str, *, t: Any = 0.0, generato
 
 def write_delta(arr: DifferentialArray, dG: torch.Tensor, method: str, *, t: Any = 0.0,
                 generator: torch.Generator | None = None, refresh: bool = False, eps: float = 0.75,
-                prob_scale: float = 1.0, rule: str = "round", rewrite: str = "nominal") -> int:
+                prob_scale: float = 1.0, rule: str = "round", rewrite: str = "nominal",
+                mm_rounding: str = "trunc") -> int:
     """Realise conductance changes ``dG[*shape]`` on the array with one of the write methods; returns the number
     of SET pulses (refresh pulses included). ``upd-ready`` first RESETs the opposite side where the potentiated
-    side cannot absorb ``|dG|`` (``|dG| > 10 − G_p``) and re-plans ``dG`` against the new state."""
+    side cannot absorb ``|dG|`` (``|dG| > 10 − G_p``) and re-plans ``dG`` against the new state. ``mm_rounding``:
+    multi-mem pulse count, ``trunc`` or ``stochastic`` (unbiased, see the module docstring)."""
     check_choice("write method", method, WRITE_METHODS)
+    check_choice("mm_rounding", mm_rounding, MM_ROUNDINGS)
     before = arr.pulses_applied
     if method == "upd-ready":
         side = arr.side_conductance()
@@ -104,7 +113,13 @@ def write_delta(arr: DifferentialArray, dG: torch.Tensor, method: str, *, t: Any
         u = torch.rand(req.shape, generator=generator, dtype=req.dtype)
         arr.pulse_sides((req / prob_scale > u).to(torch.int64), t, generator)
     elif method == "multi-mem":
-        arr.pulse(arr.round_robin_counts(torch.trunc(req / (eps / arr.n))), t, generator)
+        r = req / (eps / arr.n)
+        if mm_rounding == "stochastic":
+            n = torch.floor(r)
+            n = n + (torch.rand(r.shape, generator=generator, dtype=r.dtype) < r - n).to(r.dtype)
+        else:
+            n = torch.trunc(r)
+        arr.pulse(arr.round_robin_counts(n), t, generator)
     else:
         arr.pulse_sides(pulse_counts(req / eps, rule), t, generator)
     return arr.pulses_applied - before
@@ -160,7 +175,8 @@ class UpdateScheme:
         else:
             raise ConfigError(f"method {c.method!r} updates FP32 weights; run it without --xbar")
         return write_delta(arr, dG, c.method, t=t, generator=generator, refresh=refresh, eps=c.pulse_eps,
-                           prob_scale=c.prob_scale, rule=c.pulse_rule, rewrite=c.refresh_rewrite)
+                           prob_scale=c.prob_scale, rule=c.pulse_rule, rewrite=c.refresh_rewrite,
+                           mm_rounding=c.mm_rounding)
 
     def state_dict(self) -> dict[str, Any]:
         return {"acc": dict(self.acc)}

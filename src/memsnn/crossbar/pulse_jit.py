@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from numba import njit
 
-from ..devices.jit import CHEN_YU, JitDevice, conductance, pack_device, pulse_terms, pulses, voltage_terms
+from ..devices.jit import CHEN_YU, NO_DEVICE, JitDevice, conductance, pack_device, pulse_terms, pulses, voltage_terms
 from ..errors import ConfigError
 from .pulse_scheme import DeviceSynapses, InverseEncoding, LogEncoding
 
@@ -73,6 +73,18 @@ class PackedSynapses:
         if len(fields) != 1:
             raise ConfigError("compiled kernels need a device with a single state variable")
         return _as_matrix(self.syn.w), _as_matrix(fields[0])
+
+
+def kernel_args(syn: Any, packed: "PackedSynapses | None") -> tuple["PackedSynapses | None", tuple]:
+    """Arguments of the compiled kernels for plastic synapses ``syn``: (weights, device state, device, pre
+    encoding, post encoding, flags); ideal synapses (no ``device``) pass their weights twice and placeholders.
+    ``packed`` is the cached packing of ``syn`` (re-made when it belongs to other synapses); returns it too."""
+    if not hasattr(syn, "device"):
+        w = _as_matrix(syn.w)
+        return None, (w, w, NO_DEVICE.args(), NO_ENCODING, NO_ENCODING, np.zeros(8))
+    if packed is None or packed.syn is not syn:
+        packed = PackedSynapses(syn)
+    return packed, (*packed.arrays(), packed.dev.args(), packed.pre, packed.post, packed.flags)
 
 
 def _as_matrix(t: torch.Tensor) -> np.ndarray:

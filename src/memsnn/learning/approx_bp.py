@@ -24,8 +24,7 @@ import numpy as np
 import torch
 
 from ..config import Config, check_positive
-from ..crossbar.pulse_jit import NO_ENCODING, PackedSynapses
-from ..devices.jit import NO_DEVICE
+from ..crossbar.pulse_jit import PackedSynapses, kernel_args
 from ..errors import ConfigError
 from ..snn.lif import IF
 from .approx_bp_jit import predict_samples, train_sample
@@ -92,14 +91,9 @@ class ApproxBpNetwork:
         return (torch.rand((self.cfg.steps, *p.shape), generator=self.gen, dtype=torch.float32) < p).to(torch.float64)
 
     def _layer_args(self, syn: Any, k: int) -> tuple:
-        """(weights, state, device, pre encoding, post encoding, flags) of a layer for the compiled kernel."""
-        if isinstance(syn, IdealSynapses):
-            w = syn.w.numpy()
-            return w, w, NO_DEVICE.args(), NO_ENCODING, NO_ENCODING, np.zeros(8)
-        if self._packed[k] is None or self._packed[k].syn is not syn:
-            self._packed[k] = PackedSynapses(syn)
-        pk = self._packed[k]
-        return (*pk.arrays(), pk.dev.args(), pk.pre, pk.post, pk.flags)
+        """(weights, state, device, pre encoding, post encoding, flags) of layer k for the compiled kernel."""
+        self._packed[k], args = kernel_args(syn, self._packed[k])
+        return args
 
     def _predict_compiled(self, images: torch.Tensor) -> torch.Tensor:
         """:meth:`predict` as one compiled loop over the samples (``approx_bp_jit.predict_samples``), same draws."""

@@ -26,11 +26,12 @@ import torch
 import numpy as np
 
 from ..config import Config, check_positive
-from ..crossbar.pulse_jit import NO_ENCODING, PackedSynapses
-from ..devices.jit import NO_DEVICE
+from ..crossbar.pulse_jit import PackedSynapses, kernel_args
 from ..snn.conductance import EXCITATORY, INHIBITORY, ConductanceLIF
-from .plastic import IdealSynapses, Trace
+from .plastic import Trace
 from .stdp_jit import NEURON_CONSTANTS, present
+
+_NEURON_STATE = ("v", "ge", "gi", "s", "refrac", "theta")  #: rows of the neuron-state matrix of the kernel
 
 
 
@@ -113,7 +114,7 @@ class StdpNetwork:
         cfg = self.cfg
         n = cfg.n_exc
         counts = torch.zeros((1, n), dtype=torch.float64)
-        _, nzi, p, chunk = self._candidates(rates)
+        nzi, p, chunk = self._candidates(rates)
         ie = torch.zeros((1, 2 * n), dtype=torch.float64)
         ii = torch.zeros((1, 2 * n), dtype=torch.float64)
         read_sum = torch.zeros((), dtype=torch.float64)
@@ -141,18 +142,18 @@ class StdpNetwork:
         self.read_sum += float(read_sum)
         return counts
 
-    def _candidates(self, rates: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
-        """(sample, pixel, probability) of the inputs with a non-zero rate, and the number of steps whose Bernoulli
-        draws are made at once."""
-        rates32 = rates.float()
-        nzb, nzi = torch.nonzero(rates32 > 0, as_tuple=True)
-        p = rates32[nzb, nzi]
-        return nzb, nzi, p, max(1, min(self.cfg.steps_input, 20_000_000 // max(1, p.numel())))
+    def _candidates(self, rates: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """(pixel, probability) of the inputs of one sample ([1, 784]) with a non-zero rate, and the number of steps
+        whose Bernoulli draws are made at once."""
+        rates32 = rates[0].float()
+        nzi = torch.nonzero(rates32 > 0, as_tuple=True)[0]
+        p = rates32[nzi]
+        return nzi, p, max(1, min(self.cfg.steps_input, 20_000_000 // max(1, p.numel())))
 
     def _run_compiled(self, rates: torch.Tensor, learn: bool) -> torch.Tensor:
         """:meth:`_run` as one compiled loop (``stdp_jit.present``)."""
         cfg = self.cfg
-        _, nzi, p, chunk = self._candidates(rates)
+        nzi, p, chunk = self._candidates(rates)
         steps, pix = [], []
         for t0 in range(0, cfg.steps_input, chunk):
             fire = torch.rand((min(chunk, cfg.steps_input - t0), p.numel()), generator=self.gen,
@@ -163,26 +164,19 @@ class StdpNetwork:
         step_ptr = np.zeros(cfg.steps_input + 1, dtype=np.int64)
         np.cumsum(np.bincount(torch.cat(steps).numpy(), minlength=cfg.steps_input), out=step_ptr[1:])
         pop = self.pop
-        nrn = np.stack([getattr(pop, k)[0].numpy() for k in ("v", "ge", "gi", "s", "refrac", "theta")])
+        nrn = np.stack([getattr(pop, k)[0].numpy() for k in _NEURON_STATE])
         nc = np.stack([getattr(pop, k).numpy() for k in NEURON_CONSTANTS])
         te, to = self.te.t[0].clone().numpy(), self.to.t[0].clone().numpy()
         counts = np.zeros(cfg.n_exc)
         acc = np.zeros(3)
         syn = self.syn
-        if isinstance(syn, IdealSynapses):
-            w = syn.w.numpy().reshape(cfg.n_exc, 784)
-            args = (w, w, True, np.array([syn.a_pot, syn.a_dep, syn.w_max, syn.w_min]), NO_DEVICE.args(),
-                    NO_ENCODING, NO_ENCODING, np.zeros(8))
-        else:
-            if self._packed is None or self._packed.syn is not syn:
-                self._packed = PackedSynapses(syn)
-            pk = self._packed
-            w, st = pk.arrays()
-            args = (w, st, False, np.zeros(4), pk.dev.args(), pk.pre, pk.post, pk.flags)
-        present(step_ptr, torch.cat(pix).numpy().astype(np.int64), cfg.steps_input, cfg.steps_rest, args[0], args[1],
-                nrn, nc, bool(pop.clamp[0]), bool(pop.adaptive and not pop.freeze_theta), learn, te, to, self.te.decay,
-                cfg.w_exc_inh, cfg.w_inh_exc, *args[2:], counts, acc)
-        for r, k in enumerate(("v", "ge", "gi", "s", "refrac", "theta")):
+        self._packed, (w, st, *dev) = kernel_args(syn, self._packed)
+        ideal = self._packed is None
+        rule = np.array([syn.a_pot, syn.a_dep, syn.w_max, syn.w_min]) if ideal else np.zeros(4)
+        present(step_ptr, torch.cat(pix).numpy().astype(np.int64), cfg.steps_input, cfg.steps_rest, w, st, nrn, nc,
+                bool(pop.clamp[0]), bool(pop.adaptive and not pop.freeze_theta), learn, te, to, self.te.decay,
+                cfg.w_exc_inh, cfg.w_inh_exc, ideal, rule, *dev, counts, acc)
+        for r, k in enumerate(_NEURON_STATE):
             setattr(pop, k, torch.from_numpy(nrn[r].copy()).unsqueeze(0))
         self.te.t, self.to.t = torch.from_numpy(te).unsqueeze(0), torch.from_numpy(to).unsqueeze(0)
         self.read_sum += float(acc[0])

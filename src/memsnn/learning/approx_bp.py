@@ -26,9 +26,9 @@ import torch
 from ..config import Config, check_positive
 from ..crossbar.pulse_jit import PackedSynapses, kernel_args
 from ..errors import ConfigError
+from ..snn.encoders import event_pointers
 from ..snn.lif import IF
 from .approx_bp_jit import predict_samples, train_sample
-from .plastic import IdealSynapses
 
 
 @dataclasses.dataclass
@@ -99,8 +99,7 @@ class ApproxBpNetwork:
         """:meth:`predict` as one compiled loop over the samples (``approx_bp_jit.predict_samples``), same draws."""
         cfg = self.cfg
         bb, tt, ii = torch.nonzero(self._spikes(images).transpose(0, 1), as_tuple=True)
-        step_ptr = np.zeros(images.shape[0] * cfg.steps + 1, dtype=np.int64)
-        np.cumsum(np.bincount((bb * cfg.steps + tt).numpy(), minlength=images.shape[0] * cfg.steps), out=step_ptr[1:])
+        step_ptr = event_pointers(bb * cfg.steps + tt, images.shape[0] * cfg.steps)
         out = np.zeros(images.shape[0], dtype=np.int64)
         w1 = self.syn1.w.numpy()
         w2 = self.syn2.w.numpy()
@@ -114,13 +113,12 @@ class ApproxBpNetwork:
         cfg = self.cfg
         xs = self._spikes(images)[:, 0]
         tt, ii = torch.nonzero(xs, as_tuple=True)
-        step_ptr = np.zeros(cfg.steps + 1, dtype=np.int64)
-        np.cumsum(np.bincount(tt.numpy(), minlength=cfg.steps), out=step_ptr[1:])
-        ideal = isinstance(self.syn1, IdealSynapses)
-        if ideal != isinstance(self.syn2, IdealSynapses):
-            raise ConfigError("the compiled approximate-BP step needs both layers ideal or both device synapses")
+        step_ptr = event_pointers(tt, cfg.steps)
         w1, st1, *l1 = self._layer_args(self.syn1, 0)
         w2, st2, *l2 = self._layer_args(self.syn2, 1)
+        ideal = self._packed[0] is None  # kernel_args packs device synapses only
+        if ideal != (self._packed[1] is None):
+            raise ConfigError("the compiled approximate-BP step needs both layers ideal or both device synapses")
         reads, acc1, acc2 = np.zeros(2), np.zeros(2), np.zeros(2)
         train_sample(step_ptr, ii.numpy().astype(np.int64), cfg.steps, cfg.update_interval, cfg.balance, cfg.lr,
                      cfg.v_hidden, cfg.v_out, int(labels[0]), w1, st1, w2, st2, ideal,

@@ -21,13 +21,13 @@ import dataclasses
 import math
 from typing import Any
 
-import torch
-
 import numpy as np
+import torch
 
 from ..config import Config, check_positive
 from ..crossbar.pulse_jit import PackedSynapses, kernel_args
 from ..snn.conductance import EXCITATORY, INHIBITORY, ConductanceLIF
+from ..snn.encoders import event_pointers
 from .plastic import Trace
 from .stdp_jit import NEURON_CONSTANTS, present
 
@@ -161,8 +161,7 @@ class StdpNetwork:
             tt, kk = torch.nonzero(fire, as_tuple=True)
             steps.append(tt + t0)
             pix.append(nzi[kk])
-        step_ptr = np.zeros(cfg.steps_input + 1, dtype=np.int64)
-        np.cumsum(np.bincount(torch.cat(steps).numpy(), minlength=cfg.steps_input), out=step_ptr[1:])
+        step_ptr = event_pointers(torch.cat(steps), cfg.steps_input)
         pop = self.pop
         nrn = np.stack([getattr(pop, k)[0].numpy() for k in _NEURON_STATE])
         nc = np.stack([getattr(pop, k).numpy() for k in NEURON_CONSTANTS])

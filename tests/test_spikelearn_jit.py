@@ -74,3 +74,36 @@ def test_encoding_kernels_match_torch():
         pack_encoding(lambda t: t)
     with pytest.raises(ConfigError, match="device model"):
         pack_device(object())
+
+
+def test_bernoulli_events_equal_nonzero():
+    from memsnn.snn.encoders import bernoulli_events
+
+    gen = torch.Generator().manual_seed(3)
+    u = torch.rand((2 * 6, 9), generator=gen)
+    p = torch.rand((2, 9), generator=gen)
+    cols = torch.arange(9) * 10
+    ptr, idx = bernoulli_events(u.numpy(), p.numpy(), 6, cols.numpy())
+    fire = u.view(2, 6, 9) < p[:, None, :]
+    rows, kk = torch.nonzero(fire.reshape(12, 9), as_tuple=True)
+    np.testing.assert_array_equal(idx, cols[kk].numpy())
+    np.testing.assert_array_equal(np.diff(ptr), np.bincount(rows.numpy(), minlength=12))
+    assert ptr[-1] == int(fire.sum()) > 0
+
+
+def test_zero_volt_pulses_skipped_only_where_exact():
+    from memsnn.devices.chen_yu import ChenYuParams
+    from memsnn.devices.jit import zero_volt_noop
+
+    vteam = pack_device(VteamDevice()).args()
+    assert zero_volt_noop(vteam[0], vteam[1], 1e-8)
+    args = pack_device(ChenYuDevice()).args()
+    assert zero_volt_noop(args[0], args[1], 1e-8)  # the preset's 0 V relaxation is below the gap's resolution
+    p = ChenYuParams()
+    for gap in np.linspace(p.gap_min, p.gap_max, 9):
+        assert pulse(*args, gap, 0.0, 1e-8) == gap
+    gap_min = p.gap_min
+    # a relaxation that does move the smallest gap: 0 V pulses must then be applied
+    fast = pack_device(ChenYuDevice(ChenYuParams(vel0=1e20))).args()
+    assert not zero_volt_noop(fast[0], fast[1], 1e-8)
+    assert pulse(*fast, gap_min * 1.5, 0.0, 1e-8) != gap_min * 1.5

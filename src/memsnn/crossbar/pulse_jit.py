@@ -7,7 +7,9 @@ energy G·V²·t (G before each pulse) and the number of non-zero pulses are add
 weights ``w = G/G1`` of touched devices are refreshed in place.
 
 Encodings are packed as float vectors ``[code, …]``: code 0 → 0 V, 1 → logarithmic
-``sign·max(offset + slope·ln(scale·x)/ln(base), 0)``, 2 → exact inverse of the VTEAM power law for ΔR = k·x.
+``sign·max(offset + slope·ln(scale·x)/ln(base), 0)``, 2 → exact inverse of the VTEAM power law for ΔR = k·x, 3 → the
+same for the very device model it drives, whose pulse then changes R by k·x in closed form (no power law evaluated
+back from the voltage).
 """
 
 from __future__ import annotations
@@ -19,22 +21,26 @@ import numpy as np
 import torch
 from numba import njit
 
-from ..devices.jit import CHEN_YU, NO_DEVICE, JitDevice, conductance, pack_device, pulse_terms, pulses, voltage_terms
+from ..devices.jit import (CHEN_YU, NO_DEVICE, VTEAM, JitDevice, conductance, pack_device, pulses, voltage_terms,
+                           zero_volt_noop)
 from ..errors import ConfigError
+from ..kernel_cache import drop_stale
 from .pulse_scheme import DeviceSynapses, InverseEncoding, LogEncoding
 
 NO_ENCODING = np.zeros(7, dtype=np.float64)
 
 
-def pack_encoding(enc: Any) -> np.ndarray:
-    """Pack a :class:`LogEncoding` or :class:`InverseEncoding` (None: always 0 V)."""
+def pack_encoding(enc: Any, device: Any = None) -> np.ndarray:
+    """Pack a :class:`LogEncoding` or :class:`InverseEncoding` (None: always 0 V); an inverse encoding of the
+    parameters of ``device`` (the driven model) gets code 3."""
     if enc is None:
         return NO_ENCODING
     if isinstance(enc, LogEncoding):
         return np.array([1, enc.offset, enc.slope, math.log(enc.base), enc.scale, enc.sign, 0], dtype=np.float64)
     if isinstance(enc, InverseEncoding):
         p = enc.device.p
-        return np.array([2, enc.dr_per_unit, p.g_ref, p.k_set, p.a_set, p.k_reset, p.a_reset], dtype=np.float64)
+        code = 3 if device is not None and getattr(device, "p", None) == p else 2
+        return np.array([code, enc.dr_per_unit, p.g_ref, p.k_set, p.a_set, p.k_reset, p.a_reset], dtype=np.float64)
     raise ConfigError(f"no compiled kernel for encoding {type(enc).__name__}")
 
 
@@ -46,7 +52,7 @@ def encode(enc, x):  # pragma: no cover - compiled
         if x <= 0.0:
             return 0.0
         return enc[5] * max(enc[1] + enc[2] * math.log(enc[4] * x) / enc[3], 0.0)
-    if code == 2.0:
+    if code >= 2.0:
         dr = enc[1] * x
         if dr < 0.0:
             return max(-dr * enc[2] / enc[3], 0.0) ** (1.0 / enc[4])
@@ -60,8 +66,8 @@ class PackedSynapses:
     def __init__(self, syn: DeviceSynapses):
         self.syn = syn
         self.dev: JitDevice = pack_device(syn.device)
-        self.pre = pack_encoding(syn.pre_encoding)
-        self.post = pack_encoding(syn.post_encoding)
+        self.pre = pack_encoding(syn.pre_encoding, syn.device)
+        self.post = pack_encoding(syn.post_encoding, syn.device)
         self.flags = np.array([syn.width_pot, syn.width_dep, float(syn.faithful_lut_depression),
                                float(syn.device.table.dep_v[0]) if syn.faithful_lut_depression else 0.0,
                                float(syn.invert_polarity), syn.bp_widths[0], syn.bp_widths[1], syn.g1],
@@ -99,79 +105,118 @@ def _as_matrix(t: torch.Tensor) -> np.ndarray:
 
 # flags: [width_pot, width_dep, faithful_dep, vmin_dep, invert, bp_width_pos, bp_width_neg, g1]
 
+@njit(cache=True)
+def line_buffers(n):  # pragma: no cover - compiled
+    """Scratch arrays of the pulse kernels for up to n lines, allocated once per sample by the callers:
+    (idx, codes, voltage cells, voltages, widths, terms [n, 3], ones, energy [1])."""
+    return (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n),
+            np.empty(n), np.empty((n, 3)), np.ones(n, dtype=np.int64), np.zeros(1))
+
+
 @njit(cache=True, inline="always")
-def _pulse_one(kind, prm, pg, pv, pdg, dg, dv, ddg, w, st, j, i, v, width, terms, g1,
-               acc):  # pragma: no cover - compiled
-    s = st[j, i]
-    acc[0] += conductance(kind, prm, pg, pv, pdg, dg, dv, ddg, s) * v * v * width
-    if v != 0.0:
-        acc[1] += 1.0
-    s = pulse_terms(kind, prm, pg, pv, pdg, dg, dv, ddg, s, terms)
-    st[j, i] = s
-    w[j, i] = conductance(kind, prm, pg, pv, pdg, dg, dv, ddg, s) / g1
-
-
-@njit(cache=True)
-def potentiate_row(dev, w, st, j, ve, flags, acc):  # pragma: no cover - compiled
-    """Row j receives voltage ve[i] on every column i (width_pot). 0 V pulses are skipped where they change
-    nothing (all models but Chen–Yu, whose gap relaxes at 0 V)."""
+def _line_terms(dev, x, enc_pos, enc_neg, sign, faithful, vmin, width_pos, width_neg, skip_zero, idx, vs, ws, codes,
+                xs, js):  # pragma: no cover - compiled
+    """Pulse terms of every line k, computed once for all devices pulsed alike: voltage sign·(enc_pos(x⁺) +
+    enc_neg(x⁻)) of the line's value x[k] (faithful LUT depression: only |V| ≥ vmin acts, with flipped sign), width
+    width_pos for V > 0, width_neg otherwise; 0 V lines are dropped if ``skip_zero`` (x = 0 is not even encoded).
+    Fills idx/vs/ws/codes/xs/js and returns their number."""
     kind, prm, pg, pv, pdg, dg, dv, ddg = dev
-    sign = -1.0 if flags[4] != 0.0 else 1.0
-    inert = kind != CHEN_YU
-    for i in range(w.shape[1]):
-        if inert and ve[i] == 0.0:
+    exact = kind == VTEAM and sign > 0.0 and not faithful  # code-3 encodings: ΔR = k·x in closed form
+    n = 0
+    for k in range(x.shape[0]):
+        xk = x[k]
+        if skip_zero and xk == 0.0:
             continue
-        v = sign * ve[i]
-        terms = voltage_terms(kind, prm, pg, pv, pdg, dg, dv, ddg, v, flags[0])
-        _pulse_one(kind, prm, pg, pv, pdg, dg, dv, ddg, w, st, j, i, v, flags[0], terms, flags[7], acc)
-
-
-@njit(cache=True)
-def depress_columns(dev, w, st, cols, vo, flags, acc):  # pragma: no cover - compiled
-    """Every column i in ``cols`` receives voltage vo[j] on every row j (width_dep); faithful LUT mode keeps the
-    original's sign bug (only voltages ≥ the table's smallest depression voltage act, with flipped sign)."""
-    kind, prm, pg, pv, pdg, dg, dv, ddg = dev
-    sign = -1.0 if flags[4] != 0.0 else 1.0
-    inert = kind != CHEN_YU
-    for j in range(w.shape[0]):
-        v = vo[j]
-        if flags[2] != 0.0:
-            v = -v if v >= flags[3] else 0.0
+        enc = enc_pos if xk >= 0.0 else enc_neg
+        v = encode(enc, abs(xk))
+        if faithful:
+            v = -v if v >= vmin else 0.0
         v = sign * v
-        if inert and v == 0.0:
+        if skip_zero and v == 0.0:
             continue
-        terms = voltage_terms(kind, prm, pg, pv, pdg, dg, dv, ddg, v, flags[1])  # one row: the same pulse
-        for i in cols:
-            _pulse_one(kind, prm, pg, pv, pdg, dg, dv, ddg, w, st, j, i, v, flags[1], terms, flags[7], acc)
+        idx[n] = k
+        vs[n] = v
+        ws[n] = width_pos if v > 0.0 else width_neg
+        if exact and enc[0] == 3.0:
+            codes[n], xs[n, 0], js[n] = 1, (enc[1] * abs(xk) if v != 0.0 else 0.0), 0
+        else:
+            codes[n], xs[n, 0], xs[n, 1], xs[n, 2], js[n] = voltage_terms(kind, prm, pg, pv, pdg, dg, dv, ddg, v,
+                                                                          ws[n])
+        n += 1
+    return n
 
 
 @njit(cache=True)
-def count_pulses(dev, w, st, counts, v_rows, flags, acc):  # pragma: no cover - compiled
-    """Approximate BP: column i gets counts[i] pulses with the row voltage v_rows[j] (rows with v ≠ 0 only);
-    width bp_width_pos for V > 0, bp_width_neg otherwise. Column by column (the BP arrays are column-major), with
-    the per-row pulse terms computed once."""
-    kind, prm, pg, pv, pdg, dg, dv, ddg = dev
+def _pulse_lines(dev, w, st, fixed, counts, x, enc_pos, enc_neg, widths, skip_zero, faithful, vmin, flags, acc,
+                 by_row, buf):  # pragma: no cover - compiled
+    """Every fixed line f (row if ``by_row``, else column) gets counts[f] pulses at each crossing line k, of the
+    voltage that line k's value x[k] encodes (:func:`_line_terms`; width widths[0] for V > 0, widths[1] otherwise);
+    the pulse terms depend on k only and are computed once. Lines with counts ≤ 0 and (if ``skip_zero``) 0 V
+    crossings are skipped. ``buf``: :func:`line_buffers` for at least x.shape[0] lines."""
+    kind = dev[0]
+    idx, codes, js, vs, ws, xs, _, energy = buf
     sign = -1.0 if flags[4] != 0.0 else 1.0
-    g1 = flags[7]
-    rows = np.nonzero(v_rows)[0]
-    nr = rows.shape[0]
-    vs, widths = np.empty(nr), np.empty(nr)
-    codes, js = np.empty(nr, dtype=np.int64), np.empty(nr, dtype=np.int64)
-    xs = np.empty((nr, 3))
-    for r in range(nr):
-        v = sign * v_rows[rows[r]]
-        vs[r] = v
-        widths[r] = flags[5] if v > 0.0 else flags[6]
-        codes[r], xs[r, 0], xs[r, 1], xs[r, 2], js[r] = voltage_terms(kind, prm, pg, pv, pdg, dg, dv, ddg, v,
-                                                                      widths[r])
-    for i in range(w.shape[1]):
-        n = counts[i]
-        if n <= 0:
+    n = _line_terms(dev, x, enc_pos, enc_neg, sign, faithful, vmin, widths[0], widths[1], skip_zero, idx, vs, ws,
+                    codes, xs, js)
+    # one copy of the loop per model, so that the model is a constant inside it (no per-pulse dispatch)
+    if kind == VTEAM:
+        c = _pulse_loop(VTEAM, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row)
+    elif kind == CHEN_YU:
+        c = _pulse_loop(CHEN_YU, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row)
+    else:
+        c = _pulse_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row)
+    acc[0] += energy[0]
+    acc[1] += c
+
+
+@njit(cache=True, inline="always")
+def _pulse_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1,
+                by_row):  # pragma: no cover - compiled
+    """The pulse loop of :func:`_pulse_lines`: energy[0] = programming energy; returns the non-zero pulses."""
+    _, prm, pg, pv, pdg, dg, dv, ddg = dev
+    energy[0] = 0.0
+    pulsed = 0.0
+    for f in range(fixed.shape[0]):
+        c = counts[f]
+        if c <= 0:
             continue
-        for r in range(nr):
-            j = rows[r]
-            s = pulses(kind, prm, pg, pv, pdg, dg, dv, ddg, st[j, i], vs[r], widths[r],
-                       (codes[r], xs[r, 0], xs[r, 1], xs[r, 2], js[r]), n, acc)
-            acc[1] += n
-            st[j, i] = s
-            w[j, i] = conductance(kind, prm, pg, pv, pdg, dg, dv, ddg, s) / g1
+        for q in range(n):
+            j, i = (fixed[f], idx[q]) if by_row else (idx[q], fixed[f])
+            s = st[j, i]
+            terms = (codes[q], xs[q, 0], xs[q, 1], xs[q, 2], js[q])
+            s1 = pulses(kind, prm, pg, pv, pdg, dg, dv, ddg, s, vs[q], ws[q], terms, c, energy)
+            if vs[q] != 0.0:
+                pulsed += c
+            if s1 != s:  # otherwise the weight already equals conductance/g1
+                st[j, i] = s1
+                w[j, i] = conductance(kind, prm, pg, pv, pdg, dg, dv, ddg, s1) / g1
+    return pulsed
+
+
+@njit(cache=True)
+def potentiate_rows(dev, w, st, rows, te, pre_enc, flags, acc, buf):  # pragma: no cover - compiled
+    """Every row j in ``rows`` receives voltage pre_enc(te[i]) on every column i (width_pot). 0 V pulses are skipped
+    where they change nothing (:func:`devices.jit.zero_volt_noop`)."""
+    _pulse_lines(dev, w, st, rows, buf[6], te, pre_enc, NO_ENCODING, (flags[0], flags[0]),
+                 zero_volt_noop(dev[0], dev[1], flags[0]), False, 0.0, flags, acc, True, buf)
+
+
+@njit(cache=True)
+def depress_columns(dev, w, st, cols, to, post_enc, flags, acc, buf):  # pragma: no cover - compiled
+    """Every column i in ``cols`` receives voltage post_enc(to[j]) on every row j (width_dep); faithful LUT mode
+    keeps the original's sign bug (only voltages ≥ the table's smallest depression voltage act, with flipped
+    sign)."""
+    _pulse_lines(dev, w, st, cols, buf[6], to, post_enc, NO_ENCODING, (flags[1], flags[1]),
+                 zero_volt_noop(dev[0], dev[1], flags[1]), flags[2] != 0.0, flags[3], flags, acc, False, buf)
+
+
+@njit(cache=True)
+def count_pulses(dev, w, st, cols, counts, delta, pre_enc, post_enc, flags, acc, buf):  # pragma: no cover
+    """Approximate BP: column i gets counts[i] pulses with the row voltage pre_enc(δ⁺) + post_enc(δ⁻) of the row
+    error δ[j] (rows with V ≠ 0 only); width bp_width_pos for V > 0, bp_width_neg otherwise. Column by column (the
+    BP arrays are column-major); ``cols`` = arange(columns)."""
+    _pulse_lines(dev, w, st, cols, counts, delta, pre_enc, post_enc, (flags[5], flags[6]), True, False, 0.0, flags,
+                 acc, False, buf)
+
+
+drop_stale(globals())

@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from ..errors import ConfigError
+from ..kernel_cache import drop_stale
 
 VTEAM, CHEN_YU, LUT = 1, 2, 3
 
@@ -174,6 +175,18 @@ def pulse_terms(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, terms)
 
 
 @njit(cache=True, inline="always")
+def zero_volt_noop(kind, prm, width):  # pragma: no cover - compiled
+    """True if a 0 V pulse of this width leaves every state unchanged, bit for bit: VTEAM and look-up tables always;
+    Chen–Yu when its 0 V relaxation nsub·h·(gen − rec) (:func:`pulse_terms`) rounds away even at the smallest gap,
+    whose spacing is the finest of the range (twice the step is tested in both directions, so ties cannot round
+    either way)."""
+    if kind != CHEN_YU:
+        return True
+    d = 2.0 * abs(prm[6] * ((width * (-prm[5] / prm[6])) * (prm[3] - prm[4])))
+    return prm[7] + d == prm[7] and prm[7] - d == prm[7]
+
+
+@njit(cache=True, inline="always")
 def pulse(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, v, width):  # pragma: no cover - compiled
     """State after one pulse of voltage v and width ``width`` (s).  V > 0 potentiates (SET)."""
     return pulse_terms(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s,
@@ -184,12 +197,17 @@ def pulse(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, v, width):  
 def pulses(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, v, width, terms, n,
            energy):  # pragma: no cover - compiled
     """State after ``n`` identical pulses (V, width) with :func:`voltage_terms` ``terms``; adds G·V²·t of every
-    pulse (G before it) to ``energy[0]``."""
+    pulse (G before it) to ``energy[0]`` (nothing for 0 V)."""
     if kind == VTEAM:  # closed form: ΔR is independent of R and clipping is monotone
-        for k in range(n):
-            energy[0] += (1.0 / min(max(s + k * terms[1], prm[0]), prm[1])) * v * v * width
+        if v != 0.0:
+            for k in range(n):
+                energy[0] += (1.0 / min(max(s + k * terms[1], prm[0]), prm[1])) * v * v * width
         return min(max(s + n * terms[1], prm[0]), prm[1])
     for _ in range(n):
-        energy[0] += conductance(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s) * v * v * width
+        if v != 0.0:
+            energy[0] += conductance(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s) * v * v * width
         s = pulse_terms(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, terms)
     return s
+
+
+drop_stale(globals())

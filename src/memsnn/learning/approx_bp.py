@@ -26,7 +26,7 @@ import torch
 from ..config import Config, check_positive
 from ..crossbar.pulse_jit import PackedSynapses, kernel_args
 from ..errors import ConfigError
-from ..snn.encoders import event_pointers
+from ..snn.encoders import bernoulli_events
 from ..snn.lif import IF
 from .approx_bp_jit import predict_samples, train_sample
 
@@ -86,9 +86,22 @@ class ApproxBpNetwork:
         """Add this presentation's reads to the training read totals."""
         self.read_sum = [self.read_sum[i] + float(self._reads[i]) for i in range(2)]
 
-    def _spikes(self, images: torch.Tensor) -> torch.Tensor:
+    def _draws(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(uniform draws [steps, B, 784], spike probabilities p = pixel/255 [B, 784]); input i spikes at step t iff
+        draw < p."""
         p = images.to(torch.float32) / 255.0
-        return (torch.rand((self.cfg.steps, *p.shape), generator=self.gen, dtype=torch.float32) < p).to(torch.float64)
+        return torch.rand((self.cfg.steps, *p.shape), generator=self.gen, dtype=torch.float32), p
+
+    def _spikes(self, images: torch.Tensor) -> torch.Tensor:
+        u, p = self._draws(images)
+        return (u < p).to(torch.float64)
+
+    def _events(self, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """The same spikes as :meth:`_spikes` as compressed rows (``snn.encoders.bernoulli_events``): the inputs
+        spiking at step t of sample b are pix[ptr[b·steps + t] : ptr[b·steps + t + 1]]."""
+        u, p = self._draws(images)
+        u = u.transpose(0, 1).reshape(-1, 784).contiguous()  # rows (sample, step)
+        return bernoulli_events(u.numpy(), p.numpy(), self.cfg.steps, np.arange(784))
 
     def _layer_args(self, syn: Any, k: int) -> tuple:
         """(weights, state, device, pre encoding, post encoding, flags) of layer k for the compiled kernel."""
@@ -98,12 +111,11 @@ class ApproxBpNetwork:
     def _predict_compiled(self, images: torch.Tensor) -> torch.Tensor:
         """:meth:`predict` as one compiled loop over the samples (``approx_bp_jit.predict_samples``), same draws."""
         cfg = self.cfg
-        bb, tt, ii = torch.nonzero(self._spikes(images).transpose(0, 1), as_tuple=True)
-        step_ptr = event_pointers(bb * cfg.steps + tt, images.shape[0] * cfg.steps)
+        step_ptr, pix = self._events(images)
         out = np.zeros(images.shape[0], dtype=np.int64)
         w1 = self.syn1.w.numpy()
         w2 = self.syn2.w.numpy()
-        predict_samples(step_ptr, ii.numpy().astype(np.int64), cfg.steps, cfg.balance, cfg.v_hidden, cfg.v_out, w1,
+        predict_samples(step_ptr, pix, cfg.steps, cfg.balance, cfg.v_hidden, cfg.v_out, w1,
                         w2, out)
         return torch.from_numpy(out)
 
@@ -111,16 +123,14 @@ class ApproxBpNetwork:
         """:meth:`train_batch` for one sample as one compiled loop (``approx_bp_jit.train_sample``); the same random
         draws as the reference path."""
         cfg = self.cfg
-        xs = self._spikes(images)[:, 0]
-        tt, ii = torch.nonzero(xs, as_tuple=True)
-        step_ptr = event_pointers(tt, cfg.steps)
+        step_ptr, pix = self._events(images)
         w1, st1, *l1 = self._layer_args(self.syn1, 0)
         w2, st2, *l2 = self._layer_args(self.syn2, 1)
         ideal = self._packed[0] is None  # kernel_args packs device synapses only
         if ideal != (self._packed[1] is None):
             raise ConfigError("the compiled approximate-BP step needs both layers ideal or both device synapses")
         reads, acc1, acc2 = np.zeros(2), np.zeros(2), np.zeros(2)
-        train_sample(step_ptr, ii.numpy().astype(np.int64), cfg.steps, cfg.update_interval, cfg.balance, cfg.lr,
+        train_sample(step_ptr, pix, cfg.steps, cfg.update_interval, cfg.balance, cfg.lr,
                      cfg.v_hidden, cfg.v_out, int(labels[0]), w1, st1, w2, st2, ideal,
                      getattr(self.syn1, "w_min", 0.0), *l1, *l2, reads, acc1, acc2)
         self.read_sum = [self.read_sum[0] + float(reads[0]), self.read_sum[1] + float(reads[1])]

@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..crossbar.pulse_jit import count_pulses, encode
+from ..crossbar.pulse_jit import count_pulses, line_buffers
+from ..kernel_cache import drop_stale
 
 
 @njit(cache=True, inline="always")
@@ -76,7 +77,7 @@ def _forward(xh, n_in, w2, balance, th_h, th_o, vh, sh, sh_prev, vo, so, xo, rea
 
 
 @njit(cache=True)
-def _update(w, st, counts, delta, lr, w_min, ideal, dev, pre_enc, post_enc, flags, v_rows, acc):  # pragma: no cover
+def _update(w, st, cols, counts, delta, lr, w_min, ideal, dev, pre_enc, post_enc, flags, acc, buf):  # pragma: no cover
     """One approximate-BP update of a layer from presynaptic counts and row errors."""
     if ideal:
         rows = np.nonzero(delta)[0]  # rows with δ = 0 stay as they are (w ≥ w_min holds already)
@@ -87,9 +88,7 @@ def _update(w, st, counts, delta, lr, w_min, ideal, dev, pre_enc, post_enc, flag
                 for j in rows:
                     w[j, i] = max(w[j, i] + lr * delta[j] * counts[i], w_min)
         return
-    for j in range(delta.shape[0]):
-        v_rows[j] = encode(pre_enc, max(delta[j], 0.0)) + encode(post_enc, max(-delta[j], 0.0))
-    count_pulses(dev, w, st, counts, v_rows, flags, acc)
+    count_pulses(dev, w, st, cols, counts, delta, pre_enc, post_enc, flags, acc, buf)
 
 
 @njit(cache=True)
@@ -112,11 +111,11 @@ def train_sample(step_ptr, pix, steps, interval, balance, lr, th_h, th_o, label,
     c_o = np.zeros(no)
     d1 = np.zeros(nh)
     d2 = np.zeros(no)
-    v1 = np.zeros(nh)
-    v2 = np.zeros(no)
     cur = np.zeros((interval, nh))
     mask = np.zeros((interval, ni), dtype=np.uint8)
     zero = np.zeros(nh)
+    buf = line_buffers(max(nh, no))
+    cols1, cols2 = np.arange(ni), np.arange(nh)
     for t in range(1, steps):
         if t == 1 or (t - 1) % interval == 0:  # W1 is fixed until the next update: currents of the whole window
             m = min((t - 1) // interval * interval + interval, steps - 1) - t + 1
@@ -146,8 +145,8 @@ def train_sample(step_ptr, pix, steps, interval, balance, lr, th_h, th_o, label,
                 for o in range(no):
                     d += d2[o] * (w2[o, h] - balance)
             d1[h] = d
-        _update(w2, st2, c_h, d2, lr, w_min, ideal, dev2, pre2, post2, flags2, v2, acc2)
-        _update(w1, st1, c_in, d1, lr, w_min, ideal, dev1, pre1, post1, flags1, v1, acc1)
+        _update(w2, st2, cols2, c_h, d2, lr, w_min, ideal, dev2, pre2, post2, flags2, acc2, buf)
+        _update(w1, st1, cols1, c_in, d1, lr, w_min, ideal, dev1, pre1, post1, flags1, acc1, buf)
         c_in[:] = 0
         c_h[:] = 0
         c_o[:] = 0.0
@@ -179,3 +178,6 @@ def predict_samples(step_ptr, pix, steps, balance, th_h, th_o, w1, w2, out):  # 
             for o in range(no):
                 counts[o] += so[o]
         out[b] = np.argmax(counts)
+
+
+drop_stale(globals())

@@ -27,7 +27,7 @@ import torch
 from ..config import Config, check_positive
 from ..crossbar.pulse_jit import PackedSynapses, kernel_args
 from ..snn.conductance import EXCITATORY, INHIBITORY, ConductanceLIF
-from ..snn.encoders import event_pointers
+from ..snn.encoders import bernoulli_events
 from .plastic import Trace
 from .stdp_jit import NEURON_CONSTANTS, present
 
@@ -71,7 +71,7 @@ class StdpNetwork:
         self.te = Trace(784, decay)
         self.to = Trace(n, decay)
         w0 = (torch.rand((1, n, 784), generator=generator, dtype=torch.float64) + 0.01) * cfg.w_init_scale
-        syn.program(w0)
+        syn.program(w0.transpose(1, 2).contiguous().transpose(1, 2))  # presynaptic columns contiguous
         self.read_sum = 0.0  #: Σ over steps of Σ_post W·x (read power / (G1·V_read²))
         self.reference = False  #: dense per-step torch matrix-vector products (reference path for tests/benchmarks)
         self._packed: PackedSynapses | None = None
@@ -154,14 +154,9 @@ class StdpNetwork:
         """:meth:`_run` as one compiled loop (``stdp_jit.present``)."""
         cfg = self.cfg
         nzi, p, chunk = self._candidates(rates)
-        steps, pix = [], []
-        for t0 in range(0, cfg.steps_input, chunk):
-            fire = torch.rand((min(chunk, cfg.steps_input - t0), p.numel()), generator=self.gen,
-                              dtype=torch.float32) < p
-            tt, kk = torch.nonzero(fire, as_tuple=True)
-            steps.append(tt + t0)
-            pix.append(nzi[kk])
-        step_ptr = event_pointers(torch.cat(steps), cfg.steps_input)
+        u = torch.cat([torch.rand((min(chunk, cfg.steps_input - t0), p.numel()), generator=self.gen,
+                                  dtype=torch.float32) for t0 in range(0, cfg.steps_input, chunk)])
+        step_ptr, pix = bernoulli_events(u.numpy(), p.numpy()[None], cfg.steps_input, nzi.numpy())
         pop = self.pop
         nrn = np.stack([getattr(pop, k)[0].numpy() for k in _NEURON_STATE])
         nc = np.stack([getattr(pop, k).numpy() for k in NEURON_CONSTANTS])
@@ -172,7 +167,7 @@ class StdpNetwork:
         self._packed, (w, st, *dev) = kernel_args(syn, self._packed)
         ideal = self._packed is None
         rule = np.array([syn.a_pot, syn.a_dep, syn.w_max, syn.w_min]) if ideal else np.zeros(4)
-        present(step_ptr, torch.cat(pix).numpy().astype(np.int64), cfg.steps_input, cfg.steps_rest, w, st, nrn, nc,
+        present(step_ptr, pix, cfg.steps_input, cfg.steps_rest, w, st, nrn, nc,
                 bool(pop.clamp[0]), bool(pop.adaptive and not pop.freeze_theta), learn, te, to, self.te.decay,
                 cfg.w_exc_inh, cfg.w_inh_exc, ideal, rule, *dev, counts, acc)
         for r, k in enumerate(_NEURON_STATE):

@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..crossbar.pulse_jit import depress_columns, encode, potentiate_row
+from ..crossbar.pulse_jit import depress_columns, line_buffers, potentiate_rows
+from ..kernel_cache import drop_stale
 
 #: rows of the neuron-constant matrix passed to :func:`present`
 NEURON_CONSTANTS = ("v_rest", "v_offset_i", "k_v", "v_reset", "v_th", "t_refrac", "d_e", "d_i", "d_theta",
@@ -44,21 +45,20 @@ def present(step_ptr, pix, steps_input, steps_rest, w, st, nrn, nc, clamp, adapt
     ie = np.zeros(n2)
     ii = np.zeros(n2)
     post = np.zeros(n, dtype=np.int64)
-    ve = np.zeros(ne)
-    vo = np.zeros(n)
     dacc = acc[1:]
+    buf = line_buffers(max(n, ne))
     for t in range(steps_input + steps_rest):
         k0 = k1 = 0
         for j in range(n):
             cur[j] = 0.0
         if t < steps_input:
             k0, k1 = step_ptr[t], step_ptr[t + 1]
+            for k in range(k0, k1):  # column by column (contiguous in the column-major weights), same sum order
+                i = pix[k]
+                for j in range(n):
+                    cur[j] += w[j, i]
             for j in range(n):
-                c = 0.0
-                for k in range(k0, k1):
-                    c += w[j, pix[k]]
-                cur[j] = c
-                acc[0] += c
+                acc[0] += cur[j]
         inh = 0.0
         for j in range(n):
             inh += s[n + j]
@@ -116,11 +116,9 @@ def present(step_ptr, pix, steps_input, steps_rest, w, st, nrn, nc, clamp, adapt
                     w[j, i] = max(w[j, i], rule[3])
         else:
             if npost > 0:
-                for i in range(ne):
-                    ve[i] = encode(pre_enc, te[i])
-                for q in range(npost):
-                    potentiate_row(dev, w, st, post[q], ve, flags, dacc)
+                potentiate_rows(dev, w, st, post[:npost], te, pre_enc, flags, dacc, buf)
             if k1 > k0:
-                for j in range(n):
-                    vo[j] = encode(post_enc, to[j])
-                depress_columns(dev, w, st, pix[k0:k1], vo, flags, dacc)
+                depress_columns(dev, w, st, pix[k0:k1], to, post_enc, flags, dacc, buf)
+
+
+drop_stale(globals())

@@ -11,6 +11,9 @@ from typing import Iterator
 
 import numpy as np
 import torch
+from numba import njit
+
+from ..kernel_cache import drop_stale
 
 
 def bernoulli_spikes(x: torch.Tensor, steps: int, generator: torch.Generator | None = None,
@@ -20,12 +23,23 @@ def bernoulli_spikes(x: torch.Tensor, steps: int, generator: torch.Generator | N
     return (x.unsqueeze(-2) > u).to(dtype)
 
 
-def event_pointers(bins: torch.Tensor, n_bins: int) -> np.ndarray:
-    """CSR pointers of spike events sorted by bin (e.g. time step): the events of bin b are the entries
-    ``ptr[b]:ptr[b+1]`` of the event list (for the compiled simulation loops)."""
-    ptr = np.zeros(n_bins + 1, dtype=np.int64)
-    np.cumsum(np.bincount(bins.numpy(), minlength=n_bins), out=ptr[1:])
-    return ptr
+@njit(cache=True)
+def bernoulli_events(u, p, rows_per_group, cols):  # pragma: no cover - compiled
+    """The spike events ``u < p`` as compressed rows, for the compiled simulation loops: u [R, K] uniform draws,
+    p [G, K] probabilities (row r uses p[r // rows_per_group]), cols [K] the input index of each column. Returns
+    (ptr [R+1], idx): the inputs spiking in row r (e.g. a time step) are idx[ptr[r]:ptr[r+1]], in column order —
+    the same events as ``torch.nonzero(u < p)``."""
+    n_rows, k = u.shape
+    ptr = np.zeros(n_rows + 1, dtype=np.int64)
+    idx = np.empty(n_rows * k + 1, dtype=np.int64)
+    n = 0
+    for r in range(n_rows):
+        pr = p[r // rows_per_group]
+        for c in range(k):  # branch-free: write always, advance on a spike
+            idx[n] = cols[c]
+            n += u[r, c] < pr[c]
+        ptr[r + 1] = n
+    return ptr, idx[:n].copy()
 
 
 def chunk_sizes(total: int, chunk: int) -> Iterator[int]:
@@ -39,3 +53,6 @@ def chunk_sizes(total: int, chunk: int) -> Iterator[int]:
         n = min(chunk, total - done)
         yield n
         done += n
+
+
+drop_stale(globals())

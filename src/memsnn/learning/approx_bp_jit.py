@@ -34,43 +34,47 @@ def _if_step(v, s, x, threshold):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def _input_currents(step_ptr, pix, q0, m, w1, mask, cur):  # pragma: no cover - compiled
-    """cur[r] = Σ_{i spiking} W1[:, i] for the m steps q0 … q0+m−1 (rows of step_ptr), with W1 fixed over them.
-    Column i (contiguous in column-major storage) is loaded once and added to every step in which input i spikes;
-    columns are visited in ascending order, so every sum has the same order as step by step."""
-    nh = w1.shape[0]
-    cur[:m, :] = 0.0
-    mask[:m, :] = 0
+def _input_currents(step_ptr, pix, q0, m, w1, cur):  # pragma: no cover - compiled
+    """cur[r] = Σ_{i spiking} W1[:, i] for the m steps q0 … q0+m−1 (rows of step_ptr), with W1 fixed over them;
+    the spiking columns (contiguous in column-major storage) are added in ascending order, as step by step."""
     for r in range(m):
+        c = cur[r]
+        c[:] = 0.0
         for k in range(step_ptr[q0 + r], step_ptr[q0 + r + 1]):
-            mask[r, pix[k]] = 1
-    for i in range(w1.shape[1]):
-        for r in range(m):
-            if mask[r, i]:
-                for j in range(nh):
-                    cur[r, j] += w1[j, i]
+            col = w1[:, pix[k]]
+            for j in range(c.shape[0]):
+                c[j] += col[j]
+
+
+@njit(cache=True, inline="always", fastmath={"reassoc", "nsz"})
+def _total(x):  # pragma: no cover - compiled
+    """Σ x (vectorised; only for the read-energy totals, whose summation order is free)."""
+    t = 0.0
+    for j in range(x.shape[0]):
+        t += x[j]
+    return t
 
 
 @njit(cache=True, inline="always")
-def _forward(xh, n_in, w2, balance, th_h, th_o, vh, sh, sh_prev, vo, so, xo, reads):  # pragma: no cover - compiled
+def _forward(xh, n_in, w2, balance, th_h, th_o, vh, sh, vo, so, xo, reads):  # pragma: no cover - compiled
     """One engine step with hidden input currents xh (overwritten) from n_in input spikes; the output layer reads
-    the previous hidden spikes."""
-    nh = xh.shape[0]
+    the previous hidden spikes (``sh`` before this step's update). reads += [Σ W1·x, Σ W2·s_h] unless reads is
+    empty."""
     no = w2.shape[0]
-    sh_prev[:] = sh
-    n_prev = 0.0
-    for h in range(nh):
-        n_prev += sh_prev[h]
     xo[:] = 0.0
-    for h in range(nh):
-        if sh_prev[h] != 0.0:
+    n_prev = 0
+    for h in range(sh.shape[0]):
+        if sh[h] != 0.0:
+            n_prev += 1
             for o in range(no):
                 xo[o] += w2[o, h]
-    for j in range(nh):
-        reads[0] += xh[j]
-        xh[j] -= balance * n_in
+    if reads.shape[0] != 0:
+        reads[0] += _total(xh)
+        reads[1] += _total(xo)
+    off = balance * n_in
+    for j in range(xh.shape[0]):
+        xh[j] -= off
     for o in range(no):
-        reads[1] += xo[o]
         xo[o] -= balance * n_prev
     _if_step(vh, sh, xh, th_h)
     _if_step(vo, so, xo, th_o)
@@ -101,7 +105,6 @@ def train_sample(step_ptr, pix, steps, interval, balance, lr, th_h, th_o, label,
     ni = w1.shape[1]
     vh = np.zeros(nh)
     sh = np.zeros(nh)
-    sh_prev = np.zeros(nh)
     vo = np.zeros(no)
     so = np.zeros(no)
     xh = np.zeros(nh)
@@ -112,14 +115,13 @@ def train_sample(step_ptr, pix, steps, interval, balance, lr, th_h, th_o, label,
     d1 = np.zeros(nh)
     d2 = np.zeros(no)
     cur = np.zeros((interval, nh))
-    mask = np.zeros((interval, ni), dtype=np.uint8)
     zero = np.zeros(nh)
     buf = line_buffers(max(nh, no))
     cols1, cols2 = np.arange(ni), np.arange(nh)
     for t in range(1, steps):
         if t == 1 or (t - 1) % interval == 0:  # W1 is fixed until the next update: currents of the whole window
             m = min((t - 1) // interval * interval + interval, steps - 1) - t + 1
-            _input_currents(step_ptr, pix, t, m, w1, mask, cur)
+            _input_currents(step_ptr, pix, t, m, w1, cur)
             r0 = t
         for flush in range(2 if t % interval == 0 else 1):
             k0 = k1 = 0
@@ -128,7 +130,7 @@ def train_sample(step_ptr, pix, steps, interval, balance, lr, th_h, th_o, label,
                 xh[:] = cur[t - r0]
             else:
                 xh[:] = zero
-            _forward(xh, k1 - k0, w2, balance, th_h, th_o, vh, sh, sh_prev, vo, so, xo, reads)
+            _forward(xh, k1 - k0, w2, balance, th_h, th_o, vh, sh, vo, so, xo, reads)
             for k in range(k0, k1):
                 c_in[pix[k]] += 1
             for h in range(nh):
@@ -158,23 +160,21 @@ def predict_samples(step_ptr, pix, steps, balance, th_h, th_o, w1, w2, out):  # 
     reset neurons (ties → lowest index); sample b's inputs at step t are pix[step_ptr[b·steps+t]:…+1]."""
     nh = w1.shape[0]
     no = w2.shape[0]
-    reads = np.zeros(2)
-    vh, sh, sh_prev, xh = np.zeros(nh), np.zeros(nh), np.zeros(nh), np.zeros(nh)
+    no_reads = np.zeros(0)
+    vh, sh, xh = np.zeros(nh), np.zeros(nh), np.zeros(nh)
     vo, so, xo, counts = np.zeros(no), np.zeros(no), np.zeros(no), np.zeros(no)
-    ni = w1.shape[1]
     cur = np.zeros((steps, nh))
-    mask = np.zeros((steps, ni), dtype=np.uint8)
     for b in range(out.shape[0]):
         vh[:] = 0.0
         sh[:] = 0.0
         vo[:] = 0.0
         so[:] = 0.0
         counts[:] = 0.0
-        _input_currents(step_ptr, pix, b * steps, steps, w1, mask, cur)
+        _input_currents(step_ptr, pix, b * steps, steps, w1, cur)
         for t in range(steps):
             q = b * steps + t
             xh[:] = cur[t]
-            _forward(xh, step_ptr[q + 1] - step_ptr[q], w2, balance, th_h, th_o, vh, sh, sh_prev, vo, so, xo, reads)
+            _forward(xh, step_ptr[q + 1] - step_ptr[q], w2, balance, th_h, th_o, vh, sh, vo, so, xo, no_reads)
             for o in range(no):
                 counts[o] += so[o]
         out[b] = np.argmax(counts)

@@ -107,3 +107,38 @@ def test_zero_volt_pulses_skipped_only_where_exact():
     fast = pack_device(ChenYuDevice(ChenYuParams(vel0=1e20))).args()
     assert not zero_volt_noop(fast[0], fast[1], 1e-8)
     assert pulse(*fast, gap_min * 1.5, 0.0, 1e-8) != gap_min * 1.5
+
+
+def test_vectorised_exp_and_chen_yu_pulses_match_scalar_kernels():
+    from numba import njit
+
+    from memsnn.devices.jit import chen_yu_pulse_many, vexp
+
+    @njit
+    def many(prm, g, h, field, v2w, count):
+        n = g.shape[0]
+        t, e, kb = np.empty(n), np.empty(n), np.empty(n, dtype=np.int64)
+        return chen_yu_pulse_many(prm, g, n, h, field, v2w, count, t, e, kb)
+
+    @njit
+    def vexp_all(x):
+        out, kb = np.empty_like(x), np.empty(x.shape[0], dtype=np.int64)
+        vexp(x, x.shape[0], out, kb)
+        return out
+
+    x = np.random.default_rng(0).uniform(-700.0, 700.0, 20_000)
+    assert np.max(np.abs(vexp_all(x) - np.exp(x)) / np.spacing(np.exp(x))) <= 1.0
+    args = pack_device(ChenYuDevice()).args()
+    rng = np.random.default_rng(1)
+    g0 = rng.uniform(0.2e-9, 1.6e-9, 50)
+    v = rng.uniform(-1.6, 1.6, 50)
+    v[::7] = 0.0
+    width = 1e-9
+    terms = [voltage_terms(*args, float(vq), width) for vq in v]
+    g = g0.copy()
+    energy = many(args[1], g, np.array([tq[1] for tq in terms]), np.array([tq[2] for tq in terms]), v * v * width, 3)
+    e_ref = np.zeros(1)
+    for q in range(50):
+        want = pulses(*args, float(g0[q]), float(v[q]), width, terms[q], 3, e_ref)
+        assert g[q] == pytest.approx(want, rel=1e-12)
+    assert energy == pytest.approx(e_ref[0], rel=1e-12)

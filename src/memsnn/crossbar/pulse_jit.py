@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from numba import njit
 
-from ..devices.jit import (CHEN_YU, NO_DEVICE, VTEAM, JitDevice, conductance, pack_device, pulses, voltage_terms,
-                           zero_volt_noop)
+from ..devices.jit import (CHEN_YU, NO_DEVICE, VTEAM, JitDevice, chen_yu_pulse_many, conductance, pack_device, pulses,
+                           vexp, voltage_terms, zero_volt_noop)
 from ..errors import ConfigError
 from ..kernel_cache import drop_stale
 from .pulse_scheme import DeviceSynapses, InverseEncoding, LogEncoding
@@ -108,9 +108,10 @@ def _as_matrix(t: torch.Tensor) -> np.ndarray:
 @njit(cache=True)
 def line_buffers(n):  # pragma: no cover - compiled
     """Scratch arrays of the pulse kernels for up to n lines, allocated once per sample by the callers:
-    (idx, codes, voltage cells, voltages, widths, terms [n, 3], ones, energy [1])."""
+    (idx, codes, voltage cells, voltages, widths, terms [3, n], ones, energy [1], floats [5, n], int64 [n])."""
     return (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n),
-            np.empty(n), np.empty((n, 3)), np.ones(n, dtype=np.int64), np.zeros(1))
+            np.empty(n), np.empty((3, n)), np.ones(n, dtype=np.int64), np.zeros(1), np.empty((5, n)),
+            np.empty(n, dtype=np.int64))
 
 
 @njit(cache=True, inline="always")
@@ -138,9 +139,9 @@ def _line_terms(dev, x, enc_pos, enc_neg, sign, faithful, vmin, width_pos, width
         vs[n] = v
         ws[n] = width_pos if v > 0.0 else width_neg
         if exact and enc[0] == 3.0:
-            codes[n], xs[n, 0], js[n] = 1, (enc[1] * abs(xk) if v != 0.0 else 0.0), 0
+            codes[n], xs[0, n], js[n] = 1, (enc[1] * abs(xk) if v != 0.0 else 0.0), 0
         else:
-            codes[n], xs[n, 0], xs[n, 1], xs[n, 2], js[n] = voltage_terms(kind, prm, pg, pv, pdg, dg, dv, ddg, v,
+            codes[n], xs[0, n], xs[1, n], xs[2, n], js[n] = voltage_terms(kind, prm, pg, pv, pdg, dg, dv, ddg, v,
                                                                           ws[n])
         n += 1
     return n
@@ -154,15 +155,16 @@ def _pulse_lines(dev, w, st, fixed, counts, x, enc_pos, enc_neg, widths, skip_ze
     the pulse terms depend on k only and are computed once. Lines with counts ≤ 0 and (if ``skip_zero``) 0 V
     crossings are skipped. ``buf``: :func:`line_buffers` for at least x.shape[0] lines."""
     kind = dev[0]
-    idx, codes, js, vs, ws, xs, _, energy = buf
+    idx, codes, js, vs, ws, xs, _, energy, scratch, kbits = buf
     sign = -1.0 if flags[4] != 0.0 else 1.0
     n = _line_terms(dev, x, enc_pos, enc_neg, sign, faithful, vmin, widths[0], widths[1], skip_zero, idx, vs, ws,
                     codes, xs, js)
     # one copy of the loop per model, so that the model is a constant inside it (no per-pulse dispatch)
     if kind == VTEAM:
         c = _pulse_loop(VTEAM, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row)
-    elif kind == CHEN_YU:
-        c = _pulse_loop(CHEN_YU, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row)
+    elif kind == CHEN_YU:  # vectorised across the lines
+        c = _chen_yu_loop(dev[1], w, st, fixed, counts, n, idx, vs, ws, xs, energy, flags[7], by_row, scratch,
+                          kbits)
     else:
         c = _pulse_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row)
     acc[0] += energy[0]
@@ -183,13 +185,45 @@ def _pulse_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, 
         for q in range(n):
             j, i = (fixed[f], idx[q]) if by_row else (idx[q], fixed[f])
             s = st[j, i]
-            terms = (codes[q], xs[q, 0], xs[q, 1], xs[q, 2], js[q])
+            terms = (codes[q], xs[0, q], xs[1, q], xs[2, q], js[q])
             s1 = pulses(kind, prm, pg, pv, pdg, dg, dv, ddg, s, vs[q], ws[q], terms, c, energy)
             if vs[q] != 0.0:
                 pulsed += c
             if s1 != s:  # otherwise the weight already equals conductance/g1
                 st[j, i] = s1
                 w[j, i] = conductance(kind, prm, pg, pv, pdg, dg, dv, ddg, s1) / g1
+    return pulsed
+
+
+@njit(cache=True, inline="always")
+def _chen_yu_loop(prm, w, st, fixed, counts, n, idx, vs, ws, xs, energy, g1, by_row, scratch,
+                  kbits):  # pragma: no cover - compiled
+    """:func:`_pulse_loop` for Chen–Yu devices: the n devices of each fixed line are gathered and pulsed together
+    (``devices.jit.chen_yu_pulse_many``, vectorised), then written back where their gap changed."""
+    g, g_old, t, e, v2w = scratch[0], scratch[1], scratch[2], scratch[3], scratch[4]
+    for q in range(n):
+        v2w[q] = vs[q] * vs[q] * ws[q]
+    energy[0] = 0.0
+    pulsed = 0.0
+    for f in range(fixed.shape[0]):
+        c = counts[f]
+        if c <= 0:
+            continue
+        for q in range(n):
+            s = st[fixed[f], idx[q]] if by_row else st[idx[q], fixed[f]]
+            g[q] = s
+            g_old[q] = s
+            if vs[q] != 0.0:
+                pulsed += c
+        energy[0] += chen_yu_pulse_many(prm, g, n, xs[0], xs[1], v2w, c, t, e, kbits)
+        for q in range(n):
+            t[q] = -g[q] / prm[10]
+        vexp(t, n, e, kbits)
+        for q in range(n):
+            if g[q] != g_old[q]:  # otherwise the weight already equals conductance/g1
+                j, i = (fixed[f], idx[q]) if by_row else (idx[q], fixed[f])
+                st[j, i] = g[q]
+                w[j, i] = prm[9] * e[q] / g1
     return pulsed
 
 

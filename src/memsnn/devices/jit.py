@@ -193,6 +193,64 @@ def pulse(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, v, width):  
                        voltage_terms(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, v, width))
 
 
+#: Taylor coefficients of e^r, highest order first (|r| ≤ ln2/2: truncation below 1e-17 relative)
+_EXP_TAYLOR = (1.6059043836821613e-10, 2.08767569878681e-09, 2.505210838544172e-08, 2.755731922398589e-07, 2.7557319223985893e-06, 2.48015873015873e-05, 0.0001984126984126984, 0.001388888888888889, 0.008333333333333333, 0.041666666666666664, 0.16666666666666666, 0.5, 1.0, 1.0)
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 split so that k·_LN2_HI is exact (Cody & Waite)
+_LN2_LO = 1.90821492927058770002e-10
+
+
+@njit(cache=True, inline="always")
+def vexp(x, n, out, kbits):  # pragma: no cover - compiled
+    """out[:n] = exp(x[:n]) within 1 ulp (x clamped to [−708, 709]), in loops the compiler can vectorise (libm's
+    exp cannot be): x = k·ln2 + r, e^r by a degree-13 Taylor polynomial, 2^k built in the exponent bits
+    (``kbits`` [≥ n] int64 scratch)."""
+    for q in range(n):
+        xq = min(max(x[q], -708.0), 709.0)
+        k = math.floor(xq * _LOG2E + 0.5)
+        r = (xq - k * _LN2_HI) - k * _LN2_LO
+        p = 0.0
+        for c in _EXP_TAYLOR:
+            p = p * r + c
+        out[q] = p
+        kbits[q] = (np.int64(k) + 1023) << 52
+    scale = kbits.view(np.float64)
+    for q in range(n):
+        out[q] *= scale[q]
+
+
+@njit(cache=True, inline="always", fastmath={"reassoc", "nsz"})
+def vsum(x, n):  # pragma: no cover - compiled
+    """Σ x[:n], vectorised (for energy/read totals, whose summation order is free)."""
+    t = 0.0
+    for q in range(n):
+        t += x[q]
+    return t
+
+
+@njit(cache=True, inline="always")
+def chen_yu_pulse_many(prm, g, n, h, field, v2w, count, t, e, kbits):  # pragma: no cover - compiled
+    """``count`` pulses on each of n Chen–Yu devices, gaps g[:n] updated in place; device q's pulse has the
+    :func:`voltage_terms` h[q] = −v0·Δt/n and field[q] = V·a0/L·q/kT, and v2w[q] = V²·Δt. Same sub-steps as
+    :func:`pulse_terms`, but device by device inside each sub-step, so the loops vectorise (exp by :func:`vexp`;
+    t, e, kbits: scratch [≥ n]). Returns the programming energy Σ G·V²·Δt (G before each pulse)."""
+    energy = 0.0
+    for _ in range(count):
+        for q in range(n):
+            t[q] = -g[q] / prm[10]
+        vexp(t, n, e, kbits)
+        for q in range(n):
+            t[q] = prm[9] * e[q] * v2w[q]
+        energy += vsum(t, n)
+        for _ in range(int(prm[6])):
+            for q in range(n):
+                t[q] = (prm[0] - prm[1] * g[q]**3) * field[q]
+            vexp(t, n, e, kbits)
+            for q in range(n):
+                g[q] = min(max(g[q] + h[q] * (prm[3] * e[q] - prm[4] / e[q]), prm[7]), prm[8])
+    return energy
+
+
 @njit(cache=True, inline="always")
 def pulses(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, v, width, terms, n,
            energy):  # pragma: no cover - compiled

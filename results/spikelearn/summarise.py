@@ -1,8 +1,8 @@
 """Markdown tables of the Memristor-Spikelearn run folders (``metrics.json`` of ``memsnn stdp-mnist`` /
-``memsnn approx-bp``).
+``memsnn approx-bp``) and of the speed benchmark (``bench.json`` of ``benchmarks/bench_spikelearn.py``).
 
 Usage: ``python results/spikelearn/summarise.py [RUN_DIR ...]`` (default: every run folder next to this script);
-writes ``table.md`` next to this script and prints it.
+writes ``table.md`` (and ``bench.md`` from ``bench.json``) next to this script and prints them.
 """
 
 from __future__ import annotations
@@ -54,6 +54,31 @@ def main() -> None:
     text = "\n".join(out)
     (HERE / "table.md").write_text(text)
     print(text)
+    if (HERE / "bench.json").exists():
+        bench = bench_table(json.loads((HERE / "bench.json").read_text()))
+        (HERE / "bench.md").write_text(bench)
+        print(bench)
+
+
+_PHASES = {"stdp": (("train", "training (learning on)"), ("test", "test presentation (learning off)")),
+           "approx_bp": (("train", "training (1 sample at a time)"),
+                         ("eval", "validation (one batched call vs one sample at a time)"))}
+
+
+def bench_table(bench: dict) -> str:
+    """Samples/s of both paths and the speed-up per task, synapse model and phase."""
+    rows = ["| task | synapse | phase | fast (samples/s) | reference (samples/s) | speed-up | fast, longer run "
+            "(samples/s) |", "|---|---|---|---|---|---|---|"]
+    for task, label in (("stdp", f"STDP MNIST N={bench['args']['n_exc']}"), ("approx_bp", "approx BP 784-1500-10")):
+        for kind, r in bench[task].items():
+            for phase, what in _PHASES[task]:
+                rows.append(f"| {label} | {kind} | {what} | {r[f'{phase}_fast_samples_per_s']:.1f} | "
+                            f"{r[f'{phase}_ref_samples_per_s']:.2f} | **{r[f'{phase}_speedup']:.0f}×** | "
+                            f"{r[f'{phase}_fast_longer_samples_per_s']:.0f} |")
+            if task == "approx_bp":
+                rows.append(f"| {label} | {kind} | original protocol (1000 training + 1000 validation samples per "
+                            f"block) | | | **{r['protocol_speedup']:.0f}×** | |")
+    return "\n".join(rows) + "\n"
 
 
 if __name__ == "__main__":

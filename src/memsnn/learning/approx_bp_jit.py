@@ -84,13 +84,13 @@ def _forward(xh, n_in, w2, balance, th_h, th_o, vh, sh, vo, so, xo, reads):  # p
 def _update(w, st, cols, counts, delta, lr, w_min, ideal, dev, pre_enc, post_enc, flags, acc, buf):  # pragma: no cover
     """One approximate-BP update of a layer from presynaptic counts and row errors."""
     if ideal:
-        rows = np.nonzero(delta)[0]  # rows with δ = 0 stay as they are (w ≥ w_min holds already)
-        if rows.shape[0] == 0:
+        if not np.any(delta):
             return
-        for i in range(w.shape[1]):  # column by column (weights are stored column-major)
-            if counts[i] != 0:
-                for j in rows:
-                    w[j, i] = max(w[j, i] + lr * delta[j] * counts[i], w_min)
+        for i in range(w.shape[1]):  # column by column (weights are stored column-major), every row: a row with
+            if counts[i] != 0:       # δ = 0 keeps its weight exactly (w + 0 = w and w ≥ w_min already)
+                col = w[:, i]
+                for j in range(col.shape[0]):
+                    col[j] = max(col[j] + lr * delta[j] * counts[i], w_min)
         return
     count_pulses(dev, w, st, cols, counts, delta, pre_enc, post_enc, flags, acc, buf)
 

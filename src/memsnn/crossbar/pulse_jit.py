@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from numba import njit
 
-from ..devices.jit import (CHEN_YU, NO_DEVICE, VTEAM, JitDevice, chen_yu_pulse_many, conductance, pack_device, pulses,
-                           vexp, voltage_terms, zero_volt_noop)
+from ..devices.jit import (CHEN_YU, NO_DEVICE, VTEAM, JitDevice, chen_yu_conductance_many, chen_yu_pulse_many,
+                           conductance, pack_device, pulses, voltage_terms, zero_volt_noop)
 from ..errors import ConfigError
 from ..kernel_cache import drop_stale
 from .pulse_scheme import DeviceSynapses, InverseEncoding, LogEncoding
@@ -216,14 +216,12 @@ def _chen_yu_loop(prm, w, st, fixed, counts, n, idx, vs, ws, xs, energy, g1, by_
             if vs[q] != 0.0:
                 pulsed += c
         energy[0] += chen_yu_pulse_many(prm, g, n, xs[0], xs[1], v2w, c, t, e, kbits)
-        for q in range(n):
-            t[q] = -g[q] / prm[10]
-        vexp(t, n, e, kbits)
+        chen_yu_conductance_many(prm, g, n, e, kbits)
         for q in range(n):
             if g[q] != g_old[q]:  # otherwise the weight already equals conductance/g1
                 j, i = (fixed[f], idx[q]) if by_row else (idx[q], fixed[f])
                 st[j, i] = g[q]
-                w[j, i] = prm[9] * e[q] / g1
+                w[j, i] = e[q] / g1
     return pulsed
 
 

@@ -229,6 +229,16 @@ def vsum(x, n):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
+def chen_yu_conductance_many(prm, g, n, out, kbits):  # pragma: no cover - compiled
+    """out[:n] = :func:`conductance` of Chen–Yu gaps g[:n], vectorisable (exp by :func:`vexp`)."""
+    for q in range(n):
+        out[q] = -g[q] / prm[10]
+    vexp(out, n, out, kbits)
+    for q in range(n):
+        out[q] = prm[9] * out[q]
+
+
+@njit(cache=True, inline="always")
 def chen_yu_pulse_many(prm, g, n, h, field, v2w, count, t, e, kbits):  # pragma: no cover - compiled
     """``count`` pulses on each of n Chen–Yu devices, gaps g[:n] updated in place; device q's pulse has the
     :func:`voltage_terms` h[q] = −v0·Δt/n and field[q] = V·a0/L·q/kT, and v2w[q] = V²·Δt. Same sub-steps as
@@ -236,11 +246,9 @@ def chen_yu_pulse_many(prm, g, n, h, field, v2w, count, t, e, kbits):  # pragma:
     t, e, kbits: scratch [≥ n]). Returns the programming energy Σ G·V²·Δt (G before each pulse)."""
     energy = 0.0
     for _ in range(count):
+        chen_yu_conductance_many(prm, g, n, e, kbits)
         for q in range(n):
-            t[q] = -g[q] / prm[10]
-        vexp(t, n, e, kbits)
-        for q in range(n):
-            t[q] = prm[9] * e[q] * v2w[q]
+            t[q] = e[q] * v2w[q]
         energy += vsum(t, n)
         for _ in range(int(prm[6])):
             for q in range(n):

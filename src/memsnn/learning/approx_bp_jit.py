@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 
 from ..crossbar.pulse_jit import count_pulses, line_buffers
+from ..devices.jit import vsum
 from ..kernel_cache import drop_stale
 
 
@@ -46,15 +47,6 @@ def _input_currents(step_ptr, pix, q0, m, w1, cur):  # pragma: no cover - compil
                 c[j] += col[j]
 
 
-@njit(cache=True, inline="always", fastmath={"reassoc", "nsz"})
-def _total(x):  # pragma: no cover - compiled
-    """Σ x (vectorised; only for the read-energy totals, whose summation order is free)."""
-    t = 0.0
-    for j in range(x.shape[0]):
-        t += x[j]
-    return t
-
-
 @njit(cache=True, inline="always")
 def _forward(xh, n_in, w2, balance, th_h, th_o, vh, sh, vo, so, xo, reads):  # pragma: no cover - compiled
     """One engine step with hidden input currents xh (overwritten) from n_in input spikes; the output layer reads
@@ -69,8 +61,8 @@ def _forward(xh, n_in, w2, balance, th_h, th_o, vh, sh, vo, so, xo, reads):  # p
             for o in range(no):
                 xo[o] += w2[o, h]
     if reads.shape[0] != 0:
-        reads[0] += _total(xh)
-        reads[1] += _total(xo)
+        reads[0] += vsum(xh, xh.shape[0])  # read-energy totals: summation order free
+        reads[1] += vsum(xo, xo.shape[0])
     off = balance * n_in
     for j in range(xh.shape[0]):
         xh[j] -= off

@@ -80,14 +80,14 @@ def test_bernoulli_events_equal_nonzero():
     from memsnn.snn.encoders import bernoulli_events
 
     gen = torch.Generator().manual_seed(3)
-    u = torch.rand((2 * 6, 9), generator=gen)
+    u = torch.rand((6, 2, 9), generator=gen)  # [steps, samples, inputs]
     p = torch.rand((2, 9), generator=gen)
     cols = torch.arange(9) * 10
-    ptr, idx = bernoulli_events(u.numpy(), p.numpy(), 6, cols.numpy())
-    fire = u.view(2, 6, 9) < p[:, None, :]
-    rows, kk = torch.nonzero(fire.reshape(12, 9), as_tuple=True)
+    ptr, idx = bernoulli_events(u.numpy(), p.numpy(), cols.numpy())
+    fire = (u < p).transpose(0, 1)  # [samples, steps, inputs]
+    bb, tt, kk = torch.nonzero(fire, as_tuple=True)
     np.testing.assert_array_equal(idx, cols[kk].numpy())
-    np.testing.assert_array_equal(np.diff(ptr), np.bincount(rows.numpy(), minlength=12))
+    np.testing.assert_array_equal(np.diff(ptr), np.bincount((bb * 6 + tt).numpy(), minlength=12))
     assert ptr[-1] == int(fire.sum()) > 0
 
 

@@ -100,8 +100,7 @@ class ApproxBpNetwork:
         """The same spikes as :meth:`_spikes` as compressed rows (``snn.encoders.bernoulli_events``): the inputs
         spiking at step t of sample b are pix[ptr[b·steps + t] : ptr[b·steps + t + 1]]."""
         u, p = self._draws(images)
-        u = u.transpose(0, 1).reshape(-1, 784).contiguous()  # rows (sample, step)
-        return bernoulli_events(u.numpy(), p.numpy(), self.cfg.steps, np.arange(784))
+        return bernoulli_events(u.numpy(), p.numpy(), np.arange(784))
 
     def _layer_args(self, syn: Any, k: int) -> tuple:
         """(weights, state, device, pre encoding, post encoding, flags) of layer k for the compiled kernel."""

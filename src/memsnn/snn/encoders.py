@@ -24,21 +24,23 @@ def bernoulli_spikes(x: torch.Tensor, steps: int, generator: torch.Generator | N
 
 
 @njit(cache=True)
-def bernoulli_events(u, p, rows_per_group, cols):  # pragma: no cover - compiled
-    """The spike events ``u < p`` as compressed rows, for the compiled simulation loops: u [R, K] uniform draws,
-    p [G, K] probabilities (row r uses p[r // rows_per_group]), cols [K] the input index of each column. Returns
-    (ptr [R+1], idx): the inputs spiking in row r (e.g. a time step) are idx[ptr[r]:ptr[r+1]], in column order —
-    the same events as ``torch.nonzero(u < p)``."""
-    n_rows, k = u.shape
-    ptr = np.zeros(n_rows + 1, dtype=np.int64)
-    idx = np.empty(n_rows * k + 1, dtype=np.int64)
+def bernoulli_events(u, p, cols):  # pragma: no cover - compiled
+    """The spike events ``u < p`` as compressed rows, for the compiled simulation loops: u [T, G, K] uniform draws
+    (step, group e.g. sample, input), p [G, K] probabilities, cols [K] the input index of each column. Returns
+    (ptr [G·T+1], idx): the inputs spiking at step t of group g are idx[ptr[g·T+t]:ptr[g·T+t+1]], in column order —
+    the same events as ``torch.nonzero((u < p).transpose(0, 1))``."""
+    steps, groups, k = u.shape
+    ptr = np.zeros(groups * steps + 1, dtype=np.int64)
+    idx = np.empty(groups * steps * k + 1, dtype=np.int64)
     n = 0
-    for r in range(n_rows):
-        pr = p[r // rows_per_group]
-        for c in range(k):  # branch-free: write always, advance on a spike
-            idx[n] = cols[c]
-            n += u[r, c] < pr[c]
-        ptr[r + 1] = n
+    for g in range(groups):
+        pg = p[g]
+        for t in range(steps):
+            ut = u[t, g]
+            for c in range(k):  # branch-free: write always, advance on a spike
+                idx[n] = cols[c]
+                n += ut[c] < pg[c]
+            ptr[g * steps + t + 1] = n
     return ptr, idx[:n].copy()
 
 

@@ -161,23 +161,28 @@ def _pulse_lines(dev, w, st, fixed, counts, x, enc_pos, enc_neg, widths, skip_ze
                     codes, xs, js)
     # one copy of the loop per model, so that the model is a constant inside it (no per-pulse dispatch)
     if kind == VTEAM:
-        c = _pulse_loop(VTEAM, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row)
+        _pulse_loop(VTEAM, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row)
     elif kind == CHEN_YU:  # vectorised across the lines
-        c = _chen_yu_loop(dev[1], w, st, fixed, counts, n, idx, vs, ws, xs, energy, flags[7], by_row, scratch,
-                          kbits)
+        _chen_yu_loop(dev[1], w, st, fixed, counts, n, idx, vs, ws, xs, energy, flags[7], by_row, scratch, kbits)
     else:
-        c = _pulse_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row)
+        _pulse_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row)
     acc[0] += energy[0]
-    acc[1] += c
+    # non-zero pulses: every fixed line's count on each crossing line with a non-zero voltage
+    live = 0
+    for q in range(n):
+        live += vs[q] != 0.0
+    total = 0
+    for f in range(fixed.shape[0]):
+        total += max(counts[f], 0)
+    acc[1] += float(live * total)
 
 
 @njit(cache=True, inline="always")
 def _pulse_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1,
                 by_row):  # pragma: no cover - compiled
-    """The pulse loop of :func:`_pulse_lines`: energy[0] = programming energy; returns the non-zero pulses."""
+    """The pulse loop of :func:`_pulse_lines`: energy[0] = programming energy."""
     _, prm, pg, pv, pdg, dg, dv, ddg = dev
     energy[0] = 0.0
-    pulsed = 0.0
     for f in range(fixed.shape[0]):
         c = counts[f]
         if c <= 0:
@@ -187,12 +192,9 @@ def _pulse_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, 
             s = st[j, i]
             terms = (codes[q], xs[0, q], xs[1, q], xs[2, q], js[q])
             s1 = pulses(kind, prm, pg, pv, pdg, dg, dv, ddg, s, vs[q], ws[q], terms, c, energy)
-            if vs[q] != 0.0:
-                pulsed += c
             if s1 != s:  # otherwise the weight already equals conductance/g1
                 st[j, i] = s1
                 w[j, i] = conductance(kind, prm, pg, pv, pdg, dg, dv, ddg, s1) / g1
-    return pulsed
 
 
 @njit(cache=True, inline="always")
@@ -204,7 +206,6 @@ def _chen_yu_loop(prm, w, st, fixed, counts, n, idx, vs, ws, xs, energy, g1, by_
     for q in range(n):
         v2w[q] = vs[q] * vs[q] * ws[q]
     energy[0] = 0.0
-    pulsed = 0.0
     for f in range(fixed.shape[0]):
         c = counts[f]
         if c <= 0:
@@ -213,8 +214,6 @@ def _chen_yu_loop(prm, w, st, fixed, counts, n, idx, vs, ws, xs, energy, g1, by_
             s = st[fixed[f], idx[q]] if by_row else st[idx[q], fixed[f]]
             g[q] = s
             g_old[q] = s
-            if vs[q] != 0.0:
-                pulsed += c
         energy[0] += chen_yu_pulse_many(prm, g, n, xs[0], xs[1], v2w, c, t, e, kbits)
         chen_yu_conductance_many(prm, g, n, e, kbits)
         for q in range(n):
@@ -222,7 +221,6 @@ def _chen_yu_loop(prm, w, st, fixed, counts, n, idx, vs, ws, xs, energy, g1, by_
                 j, i = (fixed[f], idx[q]) if by_row else (idx[q], fixed[f])
                 st[j, i] = g[q]
                 w[j, i] = e[q] / g1
-    return pulsed
 
 
 @njit(cache=True)

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
+import numba
 import torch
 
 from memsnn.data.mnist import load_mnist
@@ -87,7 +89,7 @@ def bench_stdp(kind: str, x: torch.Tensor, n_exc: int, n_fast: int, n_ref: int, 
     return res
 
 
-def bench_bp(kind: str, x: torch.Tensor, y: torch.Tensor, n_fast: int, n_ref: int, eval_batch: int,
+def bench_bp(kind: str, x: torch.Tensor, y: torch.Tensor, n_fast: int, n_ref: int, n_eval: int, eval_batch: int,
              reps: int) -> dict:
     sc = SynapseConfig(kind=kind, lr=0.08, v1_n=1.47)
 
@@ -104,9 +106,9 @@ def bench_bp(kind: str, x: torch.Tensor, y: torch.Tensor, n_fast: int, n_ref: in
             net.train_batch(x[i:i + 1], y[i:i + 1])
 
     def evaluate(net: ApproxBpNetwork) -> None:  # reference: one sample at a time; fast: one batched call
-        xe = x[n_ref:2 * n_ref]
+        xe = x[n_ref:n_ref + n_eval]
         if net.reference:
-            for i in range(n_ref):
+            for i in range(n_eval):
                 net.predict(xe[i:i + 1])
         else:
             net.predict(xe)
@@ -114,7 +116,7 @@ def bench_bp(kind: str, x: torch.Tensor, y: torch.Tensor, n_fast: int, n_ref: in
     warm = make(False)
     train(warm, 1)  # compile / load the cached kernels
     warm.predict(x[:2])
-    res = matched(make, {"train": (lambda net: train(net, n_ref), n_ref), "eval": (evaluate, n_ref)}, reps)
+    res = matched(make, {"train": (lambda net: train(net, n_ref), n_ref), "eval": (evaluate, n_eval)}, reps)
     fresh = make(False)
     res["train_fast_longer_samples_per_s"] = throughput(lambda: train(fresh, n_fast), n_fast, 1)
     res["eval_fast_longer_samples_per_s"] = throughput(lambda: fresh.predict(x[:eval_batch]), eval_batch, 1)
@@ -136,17 +138,22 @@ def main() -> None:
                     help="STDP samples of the longer fast-path throughput run (BP: 5×)")
     ap.add_argument("--n-ref", type=int, default=3,
                     help="STDP samples per repetition timed on both paths (BP: 2×)")
+    ap.add_argument("--n-eval", type=int, default=30,
+                    help="BP validation samples per repetition timed on both paths")
     ap.add_argument("--eval-batch", type=int, default=1000)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=os.cpu_count(),
+                    help="threads of both paths (torch and numba); default: all cores")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    numba.set_num_threads(args.threads)
     x, y = load_mnist("train")
     out = {"environment": environment_info(), "args": vars(args), "stdp": {}, "approx_bp": {}}
     for kind in filter(None, args.stdp_kinds.split(",")):
         out["stdp"][kind] = bench_stdp(kind, x, args.n_exc, args.n_fast, args.n_ref, args.reps)
         print("stdp", kind, json.dumps(out["stdp"][kind]), flush=True)
     for kind in filter(None, args.bp_kinds.split(",")):
-        out["approx_bp"][kind] = bench_bp(kind, x, y, 5 * args.n_fast, 2 * args.n_ref, args.eval_batch, args.reps)
+        out["approx_bp"][kind] = bench_bp(kind, x, y, 5 * args.n_fast, 2 * args.n_ref, args.n_eval, args.eval_batch,
+                                            args.reps)
         print("approx_bp", kind, json.dumps(out["approx_bp"][kind]), flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(args.out, out)

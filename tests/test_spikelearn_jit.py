@@ -77,18 +77,49 @@ def test_encoding_kernels_match_torch():
 
 
 def test_bernoulli_events_equal_nonzero():
-    from memsnn.snn.encoders import bernoulli_events
+    """Events of the draws made for the non-zero inputs only equal the dense spikes u < p, and a batch draws the same
+    numbers as its samples drawn one at a time."""
+    from memsnn.snn.encoders import bernoulli_events, nonzero_rate_draws
 
-    gen = torch.Generator().manual_seed(3)
-    u = torch.rand((6, 2, 9), generator=gen)  # [steps, samples, inputs]
-    p = torch.rand((2, 9), generator=gen)
-    cols = torch.arange(9) * 10
-    ptr, idx = bernoulli_events(u.numpy(), p.numpy(), cols.numpy())
-    fire = (u < p).transpose(0, 1)  # [samples, steps, inputs]
-    bb, tt, kk = torch.nonzero(fire, as_tuple=True)
-    np.testing.assert_array_equal(idx, cols[kk].numpy())
-    np.testing.assert_array_equal(np.diff(ptr), np.bincount((bb * 6 + tt).numpy(), minlength=12))
-    assert ptr[-1] == int(fire.sum()) > 0
+    p = torch.rand((3, 9), generator=torch.Generator().manual_seed(3))
+    p[p < 0.3] = 0.0
+    p[1] = 0.0  # a sample without any input
+    u, pv, cols, cptr = nonzero_rate_draws(p, 6, torch.Generator().manual_seed(4))
+    ptr, idx = bernoulli_events(u, pv, cols * 10, cptr, 6)
+    dense = torch.zeros((3, 6, 9), dtype=torch.bool)  # [samples, steps, inputs]
+    gen = torch.Generator().manual_seed(4)
+    for b in range(3):
+        one = nonzero_rate_draws(p[b:b + 1], 6, gen)
+        np.testing.assert_array_equal(one[0], u[6 * cptr[b]:6 * cptr[b + 1]])
+        nz = torch.from_numpy(one[2])
+        dense[b][:, nz] = torch.from_numpy(one[0].reshape(6, -1)) < p[b, nz]
+    bb, tt, kk = torch.nonzero(dense, as_tuple=True)
+    np.testing.assert_array_equal(idx, kk.numpy() * 10)
+    np.testing.assert_array_equal(np.diff(ptr), np.bincount((bb * 6 + tt).numpy(), minlength=18))
+    assert ptr[-1] == int(dense.sum()) > 0 and ptr[6] == ptr[12]
+
+
+def test_bp_input_currents_follow_changes_of_the_spiking_set():
+    """Currents summed in full at the first step and then from the inputs that start / stop spiking equal the dense
+    products x_t·W1ᵀ at every step (up to rounding)."""
+    from memsnn.learning.approx_bp_jit import _input_currents
+    from memsnn.snn.encoders import bernoulli_events, nonzero_rate_draws
+
+    gen = torch.Generator().manual_seed(5)
+    p = torch.rand((1, 784), generator=gen)
+    p[p < 0.6] = 0.0
+    p[0, :40] = 1.0  # always spiking
+    steps = 12
+    u, pv, cols, cptr = nonzero_rate_draws(p, steps, gen)
+    ptr, idx = bernoulli_events(u, pv, cols, cptr, steps)
+    w = np.asfortranarray(torch.rand((37, 784), generator=gen, dtype=torch.float64).numpy())
+    cur = np.zeros((steps, 37))
+    on, off = np.empty(784, dtype=np.int64), np.empty(784, dtype=np.int64)
+    _input_currents(ptr, idx, 0, steps, w.T, cur, on, off, 0, 37)
+    x = np.zeros((steps, 784))
+    x[:, cols] = u.reshape(steps, -1) < pv
+    assert len(set(map(tuple, x.astype(int)))) == steps  # the spiking set changes every step
+    np.testing.assert_allclose(cur, x @ w.T, rtol=1e-12, atol=1e-12)
 
 
 def test_zero_volt_pulses_skipped_only_where_exact():
@@ -147,3 +178,15 @@ def test_vectorised_exp_and_chen_yu_pulses_match_scalar_kernels():
             assert s[q] == pytest.approx(want, rel=1e-12)
         assert energy == pytest.approx(e_ref[0], rel=1e-12)
         assert not np.array_equal(s, s0)
+
+
+def test_table_axis_bisection_equals_searchsorted():
+    """The branch-free bisection finds the cell np.searchsorted does (clamped to the grid), at grid points too."""
+    from memsnn.devices.jit import _axis
+
+    rng = np.random.default_rng(0)
+    for size in (2, 3, 5, 346):
+        grid = np.sort(rng.random(size))
+        for x in np.concatenate([grid, rng.random(300) * 1.2 - 0.1]):
+            want = min(max(int(np.searchsorted(grid, x, side="right")) - 1, 0), size - 2)
+            assert _axis(grid, x)[0] == want

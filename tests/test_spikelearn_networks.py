@@ -193,6 +193,33 @@ def test_bp_compiled_step_matches_reference(kind):
     assert torch.equal(a.predict(xt), b.predict(xt))  # compiled vs batched torch evaluation, same draws
 
 
+def test_bp_validation_same_draws_batched_or_one_by_one_and_on_any_thread_count():
+    """A batch draws the same input spikes as its samples one at a time (reference path), and the compiled
+    validation gives the same classes on one thread and on two."""
+    import numba
+
+    x, _ = _images(7, seed=2)
+
+    def net(reference: bool) -> ApproxBpNetwork:
+        n = ApproxBpNetwork(BpNetConfig(n_hidden=30), IdealSynapses((30, 784)), IdealSynapses((10, 30)),
+                            torch.Generator().manual_seed(4))
+        n.reference = reference
+        return n
+
+    a, b = net(True), net(True)
+    one_by_one = torch.cat([b.predict(x[i:i + 1]) for i in range(7)])
+    assert torch.equal(a.predict(x), one_by_one)
+    threads = numba.get_num_threads()
+    try:
+        outs = []
+        for n_threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(n_threads)
+            outs.append(net(False).predict(x))
+    finally:
+        numba.set_num_threads(threads)
+    assert torch.equal(outs[0], outs[1]) and torch.equal(outs[0], one_by_one)
+
+
 def test_bp_sign_conventions_and_faithful_inversion():
     """Spec §7 bug 2 and §8 K: positive error raises the weight for every device in the default mode; the
     faithful 1T1R mode inverts it. VTEAM / Chen–Yu numbers of the spec's 2×2 check."""

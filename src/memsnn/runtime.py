@@ -18,3 +18,11 @@ def torch_threads(n: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(old)
+
+
+def set_threads(n: int) -> None:
+    """Use ``n`` threads in torch and in the compiled (numba) kernels (numba: at most its NUMBA_NUM_THREADS)."""
+    import numba
+
+    torch.set_num_threads(n)
+    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from numba import njit
+from numba import njit, prange
 
-from ..devices.jit import (CHEN_YU, NO_DEVICE, VTEAM, JitDevice, chen_yu_conductance_many, chen_yu_pulse_many,
-                           conductance, pack_device, pulses, voltage_terms, zero_volt_noop)
+from ..devices.jit import (CHEN_YU, NO_DEVICE, VTEAM, JitDevice, bilinear, chen_yu_conductance_many,
+                           chen_yu_pulse_many, conductance, pack_device, pulses, voltage_terms, zero_volt_noop)
 from ..errors import ConfigError
 from ..kernel_cache import drop_stale
 from .pulse_scheme import DeviceSynapses, InverseEncoding, LogEncoding
@@ -154,27 +154,40 @@ def _pulse_lines(dev, w, st, fixed, counts, x, enc_pos, enc_neg, widths, skip_ze
     voltage that line k's value x[k] encodes (:func:`_line_terms`; width widths[0] for V > 0, widths[1] otherwise);
     the pulse terms depend on k only and are computed once. Lines with counts ≤ 0 and (if ``skip_zero``) 0 V
     crossings are skipped. ``buf``: :func:`line_buffers` for at least x.shape[0] lines."""
-    kind = dev[0]
     idx, codes, js, vs, ws, xs, _, energy, scratch, kbits = buf
     sign = -1.0 if flags[4] != 0.0 else 1.0
     n = _line_terms(dev, x, enc_pos, enc_neg, sign, faithful, vmin, widths[0], widths[1], skip_zero, idx, vs, ws,
                     codes, xs, js)
-    # one copy of the loop per model, so that the model is a constant inside it (no per-pulse dispatch)
-    if kind == VTEAM:
-        _pulse_loop(VTEAM, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row)
-    elif kind == CHEN_YU:  # vectorised across the lines
-        _chen_yu_loop(dev[1], w, st, fixed, counts, n, idx, vs, ws, xs, energy, flags[7], by_row, scratch, kbits)
-    else:
-        _pulse_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row)
+    _model_loop(dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row, scratch, kbits)
     acc[0] += energy[0]
-    # non-zero pulses: every fixed line's count on each crossing line with a non-zero voltage
+    acc[1] += _live_pulses(vs, n, counts, fixed.shape[0])
+
+
+@njit(cache=True, inline="always")
+def _live_pulses(vs, n, counts, n_fixed):  # pragma: no cover - compiled
+    """Non-zero pulses: the count of each of the n_fixed fixed lines on each crossing line with a non-zero
+    voltage."""
     live = 0
     for q in range(n):
         live += vs[q] != 0.0
     total = 0
-    for f in range(fixed.shape[0]):
+    for f in range(n_fixed):
         total += max(counts[f], 0)
-    acc[1] += float(live * total)
+    return float(live * total)
+
+
+@njit(cache=True, inline="always")
+def _model_loop(dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch,
+                kbits):  # pragma: no cover - compiled
+    """The pulses of :func:`_pulse_lines` on the fixed lines ``fixed`` (counts alike), energy[0] = their programming
+    energy: one copy of the loop per model, so that the model is a constant inside it (no per-pulse dispatch)."""
+    kind = dev[0]
+    if kind == VTEAM:
+        _pulse_loop(VTEAM, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row)
+    elif kind == CHEN_YU:  # vectorised across the lines
+        _chen_yu_loop(dev[1], w, st, fixed, counts, n, idx, vs, ws, xs, energy, g1, by_row, scratch, kbits)
+    else:  # look-up tables
+        _table_loop(dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch, kbits)
 
 
 @njit(cache=True, inline="always")
@@ -195,6 +208,54 @@ def _pulse_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, 
             if s1 != s:  # otherwise the weight already equals conductance/g1
                 st[j, i] = s1
                 w[j, i] = conductance(kind, prm, pg, pv, pdg, dg, dv, ddg, s1) / g1
+
+
+@njit(cache=True, inline="always")
+def _table_loop(dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch,
+                kbits):  # pragma: no cover - compiled
+    """:func:`_pulse_loop` for look-up-table devices (``devices.jit.pulse_terms``): the n devices of each fixed line
+    are gathered and get their pulses one round at a time, every device once per round, so that the devices' chains
+    of dependent table look-ups overlap; rows are grouped by table (kbits: potentiation rows first, depression rows
+    from the end) so the rounds do not branch on it. Rows whose voltage is below the tables only take energy."""
+    _, prm, pg, pv, pdg, dg, dv, ddg = dev
+    g, g_old = scratch[0], scratch[1]
+    n_pot = n_dep = 0
+    for q in range(n):
+        if codes[q] == 3:
+            kbits[n_pot] = q
+            n_pot += 1
+        elif codes[q] != 0:
+            n_dep += 1
+            kbits[n - n_dep] = q
+    energy[0] = 0.0
+    for f in range(fixed.shape[0]):
+        c = counts[f]
+        if c <= 0:
+            continue
+        for q in range(n):
+            s = st[fixed[f], idx[q]] if by_row else st[idx[q], fixed[f]]
+            g[q] = s
+            g_old[q] = s
+            if codes[q] == 0 and vs[q] != 0.0:  # no table entry: the state stays, each pulse takes energy
+                energy[0] += c * (s * vs[q] * vs[q] * ws[q])
+        e = 0.0
+        for _ in range(c):
+            for r in range(n_pot):
+                q = kbits[r]
+                e += g[q] * vs[q] * vs[q] * ws[q]
+                g[q] = min(max(g[q] + (xs[2, q] * bilinear(pg, pdg, g[q], js[q], xs[0, q])) * xs[1, q], prm[0]),
+                           prm[1])
+            for r in range(n - n_dep, n):
+                q = kbits[r]
+                e += g[q] * vs[q] * vs[q] * ws[q]
+                g[q] = min(max(g[q] + (xs[2, q] * bilinear(dg, ddg, g[q], js[q], xs[0, q])) * xs[1, q], prm[0]),
+                           prm[1])
+        energy[0] += e
+        for q in range(n):
+            if g[q] != g_old[q]:  # otherwise the weight already equals conductance/g1
+                j, i = (fixed[f], idx[q]) if by_row else (idx[q], fixed[f])
+                st[j, i] = g[q]
+                w[j, i] = g[q] / g1
 
 
 @njit(cache=True, inline="always")
@@ -241,12 +302,43 @@ def depress_columns(dev, w, st, cols, to, post_enc, flags, acc, buf):  # pragma:
 
 
 @njit(cache=True)
+def _pulse_columns(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, g1, scratch,
+                   kbits):  # pragma: no cover - compiled
+    """:func:`_model_loop` on the columns ``cols`` (one share of :func:`count_pulses`)."""
+    _model_loop(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, g1, False, scratch, kbits)
+
+
+SHARES = 8  #: interleaved shares of the columns pulsed in parallel by :func:`count_pulses`
+
+
+@njit(cache=True, parallel=True)
+def _pulse_shares(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, g1, scratch,
+                  kbits):  # pragma: no cover - compiled
+    """:func:`_pulse_columns` on the SHARES interleaved shares of ``cols`` (columns s, s + SHARES, …) in parallel;
+    energy[s, 0] = programming energy of share s."""
+    for part in prange(SHARES):
+        _pulse_columns(dev, w, st, cols[part::SHARES], counts[part::SHARES], n, idx, vs, ws, codes, xs, js,
+                       energy[part], g1, scratch[part], kbits[part])
+
+
+@njit(cache=True)
 def count_pulses(dev, w, st, cols, counts, delta, pre_enc, post_enc, flags, acc, buf):  # pragma: no cover
     """Approximate BP: column i gets counts[i] pulses with the row voltage pre_enc(δ⁺) + post_enc(δ⁻) of the row
-    error δ[j] (rows with V ≠ 0 only); width bp_width_pos for V > 0, bp_width_neg otherwise. Column by column (the
-    BP arrays are column-major); ``cols`` = arange(columns)."""
-    _pulse_lines(dev, w, st, cols, counts, delta, pre_enc, post_enc, (flags[5], flags[6]), True, False, 0.0, flags,
-                 acc, False, buf)
+    error δ[j] (rows with V ≠ 0 only); width bp_width_pos for V > 0, bp_width_neg otherwise. The BP arrays are
+    column-major; ``cols`` = arange(columns). Columns are independent: numba's threads pulse the SHARES interleaved
+    shares of them, and the energy is summed share by share in order, so results do not depend on the number of
+    threads."""
+    idx, codes, js, vs, ws, xs, _, _, _, _ = buf
+    n = _line_terms(dev, delta, pre_enc, post_enc, -1.0 if flags[4] != 0.0 else 1.0, False, 0.0, flags[5],
+                    flags[6], True, idx, vs, ws, codes, xs, js)
+    energy = np.zeros((SHARES, 1))
+    m = max(n, 1)
+    scratch = np.empty((SHARES, 5, m))
+    kbits = np.empty((SHARES, m), dtype=np.int64)
+    _pulse_shares(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], scratch, kbits)
+    for part in range(SHARES):
+        acc[0] += energy[part, 0]
+    acc[1] += _live_pulses(vs, n, counts, cols.shape[0])
 
 
 drop_stale(globals())

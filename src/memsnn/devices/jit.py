@@ -95,13 +95,20 @@ def conductance(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s):  # pr
 
 @njit(cache=True, inline="always")
 def _axis(grid, x):  # pragma: no cover - compiled
-    i = np.searchsorted(grid, x, side="right") - 1
-    i = min(max(i, 0), grid.shape[0] - 2)
+    """(cell i, fraction) of x on an ascending grid: i = the last grid point ≤ x, within [0, N−2]; found by a
+    bisection of fixed length without branches on the data (table look-ups of many devices then overlap)."""
+    base = 0
+    size = grid.shape[0]
+    while size > 1:
+        half = size // 2
+        base = base + half if grid[base + half] <= x else base
+        size -= half
+    i = min(base, grid.shape[0] - 2)
     return i, (x - grid[i]) / (grid[i + 1] - grid[i])
 
 
 @njit(cache=True, inline="always")
-def _bilinear(gg, table, g, j, fv):  # pragma: no cover - compiled
+def bilinear(gg, table, g, j, fv):  # pragma: no cover - compiled
     """Bilinear interpolation of table[G, V] at conductance g and voltage cell (j, fraction fv)."""
     i, fg = _axis(gg, g)
     return (1 - fg) * ((1 - fv) * table[i, j] + fv * table[i, j + 1]) + fg * (
@@ -168,9 +175,9 @@ def pulse_terms(kind, prm, pot_g, pot_v, pot_dg, dep_g, dep_v, dep_dg, s, terms)
         return g
     dg = 0.0
     if code == 3:
-        dg = (x2 * _bilinear(pot_g, pot_dg, s, jv, x0)) * x1
+        dg = (x2 * bilinear(pot_g, pot_dg, s, jv, x0)) * x1
     elif code != 0:
-        dg = (x2 * _bilinear(dep_g, dep_dg, s, jv, x0)) * x1
+        dg = (x2 * bilinear(dep_g, dep_dg, s, jv, x0)) * x1
     return min(max(s + dg, prm[0]), prm[1])
 
 

@@ -24,6 +24,7 @@ from ..learning.approx_bp import ApproxBpNetwork, BpNetConfig
 from ..learning.stdp import StdpNetConfig, StdpNetwork, assign_labels, predict
 from ..learning.synapse_factory import KINDS, SynapseConfig, bp_synapses, stdp_synapses
 from ..results import RunDir, atomic_save_torch, atomic_write_csv, atomic_write_json, environment_info, save_figure
+from ..runtime import set_threads
 
 
 @dataclasses.dataclass
@@ -101,7 +102,7 @@ def _common_flags(p: argparse.ArgumentParser, kinds: tuple[str, ...], out: str) 
     p.add_argument("--data-dir", help="data root holding mnist/ and memristor/ (default: $MEMSNN_DATA, shared/data)")
     p.add_argument("--out", default=out, help="results folder")
     p.add_argument("--overwrite", action="store_true", help="replace an existing results folder")
-    p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument("--threads", type=int, default=1, help="threads of torch and of the compiled kernels")
 
 
 def register(sub: Any) -> None:
@@ -189,7 +190,7 @@ def run_stdp(args: argparse.Namespace) -> int:
     cfg: StdpMnistConfig = _config_from_args(
         StdpMnistConfig, args, {"n_exc": "net.n_exc"},
         ("epochs", "n_train", "n_test", "seed", "block", "n_label", "test_batch"))
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     x_train, y_train = load_mnist("train", args.data_dir)
     x_test, y_test = load_mnist("test", args.data_dir)
     if cfg.n_train > x_train.shape[0] or cfg.n_test > x_test.shape[0] or cfg.n_label > x_train.shape[0]:
@@ -275,7 +276,7 @@ def run_bp(args: argparse.Namespace) -> int:
     cfg: ApproxBpConfig = _config_from_args(
         ApproxBpConfig, args, {"n_hidden": "net.n_hidden", "batch_size": "net.batch_size"},
         ("epochs", "n_train", "n_test", "seed", "val_every", "n_val", "val_start"))
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     x_train, y_train = load_mnist("train", args.data_dir)
     x_test, y_test = load_mnist("test", args.data_dir)
     if cfg.n_train > x_train.shape[0] or cfg.n_test > x_test.shape[0]:

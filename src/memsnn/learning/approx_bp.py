@@ -20,13 +20,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import numba
 import numpy as np
 import torch
 
 from ..config import Config, check_positive
 from ..crossbar.pulse_jit import PackedSynapses, kernel_args
 from ..errors import ConfigError
-from ..snn.encoders import bernoulli_events
+from ..snn.encoders import bernoulli_events, nonzero_rate_draws
 from ..snn.lif import IF
 from .approx_bp_jit import predict_samples, train_sample
 
@@ -86,21 +87,26 @@ class ApproxBpNetwork:
         """Add this presentation's reads to the training read totals."""
         self.read_sum = [self.read_sum[i] + float(self._reads[i]) for i in range(2)]
 
-    def _draws(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(uniform draws [steps, B, 784], spike probabilities p = pixel/255 [B, 784]); input i spikes at step t iff
-        draw < p."""
-        p = images.to(torch.float32) / 255.0
-        return torch.rand((self.cfg.steps, *p.shape), generator=self.gen, dtype=torch.float32), p
+    def _draws(self, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Draws for the inputs with p = pixel/255 > 0 (``snn.encoders.nonzero_rate_draws``): input i spikes at step t
+        iff its draw < p; a batch draws the same numbers as its samples one at a time."""
+        return nonzero_rate_draws(images.numpy().astype(np.float32) / np.float32(255.0), self.cfg.steps, self.gen)
 
     def _spikes(self, images: torch.Tensor) -> torch.Tensor:
-        u, p = self._draws(images)
-        return (u < p).to(torch.float64)
+        """Dense input spikes [steps, B, 784] (float64) of the draws of :meth:`_draws`."""
+        steps = self.cfg.steps
+        u, p, cols, cptr = self._draws(images)
+        xs = torch.zeros((steps, images.shape[0], 784), dtype=torch.float64)
+        for b in range(images.shape[0]):
+            c0, c1 = int(cptr[b]), int(cptr[b + 1])
+            fire = torch.from_numpy(u[steps * c0:steps * c1].reshape(steps, c1 - c0) < p[c0:c1])
+            xs[:, b, torch.from_numpy(cols[c0:c1])] = fire.to(torch.float64)
+        return xs
 
     def _events(self, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """The same spikes as :meth:`_spikes` as compressed rows (``snn.encoders.bernoulli_events``): the inputs
         spiking at step t of sample b are pix[ptr[b·steps + t] : ptr[b·steps + t + 1]]."""
-        u, p = self._draws(images)
-        return bernoulli_events(u.numpy(), p.numpy(), np.arange(784))
+        return bernoulli_events(*self._draws(images), self.cfg.steps)
 
     def _layer_args(self, syn: Any, k: int) -> tuple:
         """(weights, state, device, pre encoding, post encoding, flags) of layer k for the compiled kernel."""
@@ -108,14 +114,12 @@ class ApproxBpNetwork:
         return args
 
     def _predict_compiled(self, images: torch.Tensor) -> torch.Tensor:
-        """:meth:`predict` as one compiled loop over the samples (``approx_bp_jit.predict_samples``), same draws."""
+        """:meth:`predict` as one compiled loop over the samples (``approx_bp_jit.predict_samples``, on numba's
+        threads), same draws."""
         cfg = self.cfg
-        step_ptr, pix = self._events(images)
         out = np.zeros(images.shape[0], dtype=np.int64)
-        w1 = self.syn1.w.numpy()
-        w2 = self.syn2.w.numpy()
-        predict_samples(step_ptr, pix, cfg.steps, cfg.balance, cfg.v_hidden, cfg.v_out, w1,
-                        w2, out)
+        predict_samples(*self._draws(images), cfg.steps, cfg.balance, cfg.v_hidden, cfg.v_out, self.syn1.w.numpy(),
+                        self.syn2.w.numpy(), numba.get_num_threads(), out)
         return torch.from_numpy(out)
 
     def _train_compiled(self, images: torch.Tensor, labels: torch.Tensor) -> None:

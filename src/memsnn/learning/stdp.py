@@ -156,7 +156,8 @@ class StdpNetwork:
         nzi, p, chunk = self._candidates(rates)
         u = torch.cat([torch.rand((min(chunk, cfg.steps_input - t0), p.numel()), generator=self.gen,
                                   dtype=torch.float32) for t0 in range(0, cfg.steps_input, chunk)])
-        step_ptr, pix = bernoulli_events(u.numpy()[:, None], p.numpy()[None], nzi.numpy())
+        step_ptr, pix = bernoulli_events(u.numpy().ravel(), p.numpy(), nzi.numpy(),
+                                          np.array([0, p.numel()]), cfg.steps_input)
         pop = self.pop
         nrn = np.stack([getattr(pop, k)[0].numpy() for k in _NEURON_STATE])
         nc = np.stack([getattr(pop, k).numpy() for k in NEURON_CONSTANTS])

@@ -23,22 +23,39 @@ def bernoulli_spikes(x: torch.Tensor, steps: int, generator: torch.Generator | N
     return (x.unsqueeze(-2) > u).to(dtype)
 
 
+def nonzero_rate_draws(p: torch.Tensor | np.ndarray, steps: int, generator: torch.Generator | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Uniform draws for Bernoulli rate coding of p [B, K] made only for the inputs with p > 0 (an input with p = 0
+    never spikes). Returns (u, probabilities, columns, cptr) for :func:`bernoulli_events`: sample b's inputs are
+    columns[cptr[b]:cptr[b+1]] and its draws are ``steps`` rows of them, step-major; samples follow each other in
+    one draw, so a batch draws the same numbers as its samples drawn one at a time (torch's CPU generator is
+    sequential)."""
+    p = p.numpy() if isinstance(p, torch.Tensor) else np.asarray(p)
+    rows, cols = np.nonzero(p > 0)
+    cptr = np.zeros(p.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=p.shape[0]), out=cptr[1:])
+    u = torch.rand(steps * cols.shape[0], generator=generator, dtype=torch.float32)
+    return u.numpy(), p[rows, cols].astype(np.float32), cols, cptr
+
+
 @njit(cache=True)
-def bernoulli_events(u, p, cols):  # pragma: no cover - compiled
-    """The spike events ``u < p`` as compressed rows, for the compiled simulation loops: u [T, G, K] uniform draws
-    (step, group e.g. sample, input), p [G, K] probabilities, cols [K] the input index of each column. Returns
-    (ptr [G·T+1], idx): the inputs spiking at step t of group g are idx[ptr[g·T+t]:ptr[g·T+t+1]], in column order —
-    the same events as ``torch.nonzero((u < p).transpose(0, 1))``."""
-    steps, groups, k = u.shape
+def bernoulli_events(u, p, cols, cptr, steps):  # pragma: no cover - compiled
+    """The spike events ``u < p`` as compressed rows, for the compiled simulation loops. Group g (e.g. a sample)
+    has the inputs cols[cptr[g]:cptr[g+1]] with probabilities p[cptr[g]:cptr[g+1]] and the n_g·steps draws
+    u[steps·cptr[g] + t·n_g + k] (step t, input k). Returns (ptr [G·steps+1], idx): the inputs spiking at step t of
+    group g are idx[ptr[g·steps+t]:ptr[g·steps+t+1]], in column order."""
+    groups = cptr.shape[0] - 1
     ptr = np.zeros(groups * steps + 1, dtype=np.int64)
-    idx = np.empty(groups * steps * k + 1, dtype=np.int64)
+    idx = np.empty(u.shape[0] + 1, dtype=np.int64)
     n = 0
     for g in range(groups):
-        pg = p[g]
+        c0 = cptr[g]
+        k = cptr[g + 1] - c0
+        pg, cg = p[c0:c0 + k], cols[c0:c0 + k]
         for t in range(steps):
-            ut = u[t, g]
+            ut = u[steps * c0 + t * k:steps * c0 + (t + 1) * k]
             for c in range(k):  # branch-free: write always, advance on a spike
-                idx[n] = cols[c]
+                idx[n] = cg[c]
                 n += ut[c] < pg[c]
             ptr[g * steps + t + 1] = n
     return ptr, idx[:n].copy()

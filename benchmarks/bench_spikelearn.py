@@ -137,7 +137,9 @@ def main() -> None:
     ap.add_argument("--n-fast", type=int, default=20,
                     help="STDP samples of the longer fast-path throughput run (BP: 5×)")
     ap.add_argument("--n-ref", type=int, default=3,
-                    help="STDP samples per repetition timed on both paths (BP: 2×)")
+                    help="STDP training and test samples per repetition timed on both paths")
+    ap.add_argument("--n-bp", type=int, default=20,
+                    help="approximate-BP training samples per repetition timed on both paths")
     ap.add_argument("--n-eval", type=int, default=30,
                     help="BP validation samples per repetition timed on both paths")
     ap.add_argument("--eval-batch", type=int, default=1000)
@@ -152,7 +154,7 @@ def main() -> None:
         out["stdp"][kind] = bench_stdp(kind, x, args.n_exc, args.n_fast, args.n_ref, args.reps)
         print("stdp", kind, json.dumps(out["stdp"][kind]), flush=True)
     for kind in filter(None, args.bp_kinds.split(",")):
-        out["approx_bp"][kind] = bench_bp(kind, x, y, 5 * args.n_fast, 2 * args.n_ref, args.n_eval, args.eval_batch,
+        out["approx_bp"][kind] = bench_bp(kind, x, y, 5 * args.n_fast, args.n_bp, args.n_eval, args.eval_batch,
                                             args.reps)
         print("approx_bp", kind, json.dumps(out["approx_bp"][kind]), flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -226,9 +226,10 @@ def vexp(x, n, out, kbits):  # pragma: no cover - compiled
         out[q] *= scale[q]
 
 
-@njit(cache=True, inline="always", fastmath={"reassoc", "nsz"})
+@njit(cache=True, fastmath={"reassoc", "nsz"})
 def vsum(x, n):  # pragma: no cover - compiled
-    """Σ x[:n], vectorised (for energy/read totals, whose summation order is free)."""
+    """Σ x[:n], vectorised (for energy/read totals, whose summation order is free). Not inlined: an inlined copy
+    would be compiled without the caller-independent fastmath flags, as a serial chain of additions."""
     t = 0.0
     for q in range(n):
         t += x[q]

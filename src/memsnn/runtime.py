@@ -21,8 +21,10 @@ def torch_threads(n: int) -> Iterator[None]:
 
 
 def set_threads(n: int) -> None:
-    """Use ``n`` threads in torch and in the compiled (numba) kernels (numba: at most its NUMBA_NUM_THREADS)."""
+    """Use ``n`` threads in torch and in the compiled (numba) kernels (numba: at most its NUMBA_NUM_THREADS). numba
+    first: starting its OpenMP pool resets the process-wide OpenMP thread count that torch then sets (the other
+    order left torch's small operations on two threads with a spinning worker, 3× slower with two runs at once)."""
     import numba
 
-    torch.set_num_threads(n)
     numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+    torch.set_num_threads(n)

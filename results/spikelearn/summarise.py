@@ -1,8 +1,8 @@
 """Markdown tables of the Memristor-Spikelearn run folders (``metrics.json`` of ``memsnn stdp-mnist`` /
-``memsnn approx-bp``) and of the speed benchmark (``bench.json`` of ``benchmarks/bench_spikelearn.py``).
+``memsnn approx-bp``) and of the speed benchmarks (``bench*.json`` of ``benchmarks/bench_spikelearn.py``).
 
 Usage: ``python results/spikelearn/summarise.py [RUN_DIR ...]`` (default: every run folder next to this script);
-writes ``table.md`` (and ``bench.md`` from ``bench.json``) next to this script and prints them.
+writes ``table.md`` (and ``bench.md`` from ``bench*.json``) next to this script and prints them.
 """
 
 from __future__ import annotations
@@ -54,8 +54,9 @@ def main() -> None:
     text = "\n".join(out)
     (HERE / "table.md").write_text(text)
     print(text)
-    if (HERE / "bench.json").exists():
-        bench = bench_table(json.loads((HERE / "bench.json").read_text()))
+    tables = [bench_table(json.loads(p.read_text())) for p in sorted(HERE.glob("bench*.json"))]
+    if tables:
+        bench = "\n".join(tables)
         (HERE / "bench.md").write_text(bench)
         print(bench)
 
@@ -66,8 +67,10 @@ _PHASES = {"stdp": (("train", "training (learning on)"), ("test", "test presenta
 
 
 def bench_table(bench: dict) -> str:
-    """Samples/s of both paths and the speed-up per task, synapse model and phase."""
-    rows = ["| task | synapse | phase | fast (samples/s) | reference (samples/s) | speed-up | fast, longer run "
+    """Samples/s of both paths and the speed-up per task, synapse model and phase, under a heading naming the
+    threads both paths had."""
+    rows = [f"### {bench['args'].get('threads', 1)} thread(s) per path", "",
+            "| task | synapse | phase | fast (samples/s) | reference (samples/s) | speed-up | fast, longer run "
             "(samples/s) |", "|---|---|---|---|---|---|---|"]
     for task, label in (("stdp", f"STDP MNIST N={bench['args']['n_exc']}"), ("approx_bp", "approx BP 784-1500-10")):
         for kind, r in bench[task].items():

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from numba import njit, prange
 
-from ..devices.jit import (CHEN_YU, NO_DEVICE, VTEAM, JitDevice, bilinear, chen_yu_conductance_many,
+from ..devices.jit import (CHEN_YU, LUT, NO_DEVICE, VTEAM, JitDevice, bilinear, chen_yu_conductance_many,
                            chen_yu_pulse_many, conductance, pack_device, pulses, voltage_terms, zero_volt_noop)
 from ..errors import ConfigError
 from ..kernel_cache import drop_stale
@@ -185,9 +185,11 @@ def _model_loop(dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy
     if kind == VTEAM:
         _pulse_loop(VTEAM, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row)
     elif kind == CHEN_YU:  # vectorised across the lines
-        _chen_yu_loop(dev[1], w, st, fixed, counts, n, idx, vs, ws, xs, energy, g1, by_row, scratch, kbits)
+        _gathered_loop(CHEN_YU, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch,
+                       kbits)
     else:  # look-up tables
-        _table_loop(dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch, kbits)
+        _gathered_loop(LUT, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch,
+                       kbits)
 
 
 @njit(cache=True, inline="always")
@@ -211,77 +213,77 @@ def _pulse_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, 
 
 
 @njit(cache=True, inline="always")
-def _table_loop(dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch,
-                kbits):  # pragma: no cover - compiled
-    """:func:`_pulse_loop` for look-up-table devices (``devices.jit.pulse_terms``): the n devices of each fixed line
-    are gathered and get their pulses one round at a time, every device once per round, so that the devices' chains
-    of dependent table look-ups overlap; rows are grouped by table (kbits: potentiation rows first, depression rows
-    from the end) so the rounds do not branch on it. Rows whose voltage is below the tables only take energy."""
-    _, prm, pg, pv, pdg, dg, dv, ddg = dev
-    g, g_old = scratch[0], scratch[1]
+def _gather(st, line, idx, n, by_row, g, g_old):  # pragma: no cover - compiled
+    """g[:n] = g_old[:n] = states of the n devices (crossing lines idx) of the fixed line ``line``."""
+    for q in range(n):
+        s = st[line, idx[q]] if by_row else st[idx[q], line]
+        g[q] = s
+        g_old[q] = s
+
+
+@njit(cache=True, inline="always")
+def _write_back(w, st, line, idx, n, by_row, g, g_old, cond, g1):  # pragma: no cover - compiled
+    """Store the new states g of the fixed line's devices and their weights cond/g1, where the state changed
+    (otherwise the weight already equals conductance/g1)."""
+    for q in range(n):
+        if g[q] != g_old[q]:
+            j, i = (line, idx[q]) if by_row else (idx[q], line)
+            st[j, i] = g[q]
+            w[j, i] = cond[q] / g1
+
+
+@njit(cache=True, inline="always")
+def _table_round(g, rows, vs, ws, xs, js, grid, table, lo, hi):  # pragma: no cover - compiled
+    """One pulse on each device q in ``rows`` (``devices.jit.pulse_terms`` of a table branch); returns Σ G·V²·t."""
+    e = 0.0
+    for q in rows:
+        e += g[q] * vs[q] * vs[q] * ws[q]
+        g[q] = min(max(g[q] + (xs[2, q] * bilinear(grid, table, g[q], js[q], xs[0, q])) * xs[1, q], lo), hi)
+    return e
+
+
+@njit(cache=True, inline="always")
+def _gathered_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch,
+                   kbits):  # pragma: no cover - compiled
+    """:func:`_pulse_loop` for Chen–Yu and look-up-table devices: the n devices of each fixed line are gathered and
+    pulsed together, then written back where their state changed.
+
+    * Chen–Yu: sub-step by sub-step over all devices (``devices.jit.chen_yu_pulse_many``, vectorised).
+    * Tables: one round of pulses at a time, every device once per round, so that the devices' chains of dependent
+      table look-ups overlap; rows are grouped by table (kbits: potentiation rows first, depression rows from the
+      end) so the rounds do not branch on it. Rows whose voltage is below the tables only take energy."""
+    prm, pg, pdg, dg, ddg = dev[1], dev[2], dev[4], dev[5], dev[7]
+    g, g_old, t, e, v2w = scratch[0], scratch[1], scratch[2], scratch[3], scratch[4]
     n_pot = n_dep = 0
     for q in range(n):
+        v2w[q] = vs[q] * vs[q] * ws[q]
         if codes[q] == 3:
             kbits[n_pot] = q
             n_pot += 1
         elif codes[q] != 0:
             n_dep += 1
             kbits[n - n_dep] = q
+    pot, dep = kbits[:n_pot].copy(), kbits[n - n_dep:n].copy()  # Chen–Yu reuses kbits as vexp scratch
     energy[0] = 0.0
     for f in range(fixed.shape[0]):
         c = counts[f]
         if c <= 0:
             continue
+        _gather(st, fixed[f], idx, n, by_row, g, g_old)
+        if kind == CHEN_YU:
+            energy[0] += chen_yu_pulse_many(prm, g, n, xs[0], xs[1], v2w, c, t, e, kbits)
+            chen_yu_conductance_many(prm, g, n, e, kbits)
+            _write_back(w, st, fixed[f], idx, n, by_row, g, g_old, e, g1)
+            continue
         for q in range(n):
-            s = st[fixed[f], idx[q]] if by_row else st[idx[q], fixed[f]]
-            g[q] = s
-            g_old[q] = s
             if codes[q] == 0 and vs[q] != 0.0:  # no table entry: the state stays, each pulse takes energy
-                energy[0] += c * (s * vs[q] * vs[q] * ws[q])
-        e = 0.0
+                energy[0] += c * (g[q] * vs[q] * vs[q] * ws[q])
+        en = 0.0
         for _ in range(c):
-            for r in range(n_pot):
-                q = kbits[r]
-                e += g[q] * vs[q] * vs[q] * ws[q]
-                g[q] = min(max(g[q] + (xs[2, q] * bilinear(pg, pdg, g[q], js[q], xs[0, q])) * xs[1, q], prm[0]),
-                           prm[1])
-            for r in range(n - n_dep, n):
-                q = kbits[r]
-                e += g[q] * vs[q] * vs[q] * ws[q]
-                g[q] = min(max(g[q] + (xs[2, q] * bilinear(dg, ddg, g[q], js[q], xs[0, q])) * xs[1, q], prm[0]),
-                           prm[1])
-        energy[0] += e
-        for q in range(n):
-            if g[q] != g_old[q]:  # otherwise the weight already equals conductance/g1
-                j, i = (fixed[f], idx[q]) if by_row else (idx[q], fixed[f])
-                st[j, i] = g[q]
-                w[j, i] = g[q] / g1
-
-
-@njit(cache=True, inline="always")
-def _chen_yu_loop(prm, w, st, fixed, counts, n, idx, vs, ws, xs, energy, g1, by_row, scratch,
-                  kbits):  # pragma: no cover - compiled
-    """:func:`_pulse_loop` for Chen–Yu devices: the n devices of each fixed line are gathered and pulsed together
-    (``devices.jit.chen_yu_pulse_many``, vectorised), then written back where their gap changed."""
-    g, g_old, t, e, v2w = scratch[0], scratch[1], scratch[2], scratch[3], scratch[4]
-    for q in range(n):
-        v2w[q] = vs[q] * vs[q] * ws[q]
-    energy[0] = 0.0
-    for f in range(fixed.shape[0]):
-        c = counts[f]
-        if c <= 0:
-            continue
-        for q in range(n):
-            s = st[fixed[f], idx[q]] if by_row else st[idx[q], fixed[f]]
-            g[q] = s
-            g_old[q] = s
-        energy[0] += chen_yu_pulse_many(prm, g, n, xs[0], xs[1], v2w, c, t, e, kbits)
-        chen_yu_conductance_many(prm, g, n, e, kbits)
-        for q in range(n):
-            if g[q] != g_old[q]:  # otherwise the weight already equals conductance/g1
-                j, i = (fixed[f], idx[q]) if by_row else (idx[q], fixed[f])
-                st[j, i] = g[q]
-                w[j, i] = e[q] / g1
+            en += _table_round(g, pot, vs, ws, xs, js, pg, pdg, prm[0], prm[1])
+            en += _table_round(g, dep, vs, ws, xs, js, dg, ddg, prm[0], prm[1])
+        energy[0] += en
+        _write_back(w, st, fixed[f], idx, n, by_row, g, g_old, g, g1)
 
 
 @njit(cache=True)

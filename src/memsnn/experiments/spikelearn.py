@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,9 @@ def _common_flags(p: argparse.ArgumentParser, kinds: tuple[str, ...], out: str) 
     p.add_argument("--data-dir", help="data root holding mnist/ and memristor/ (default: $MEMSNN_DATA, shared/data)")
     p.add_argument("--out", default=out, help="results folder")
     p.add_argument("--overwrite", action="store_true", help="replace an existing results folder")
-    p.add_argument("--threads", type=int, default=1, help="threads of torch and of the compiled kernels")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                   help="threads of torch and of the compiled kernels (default: all cores; approximate BP uses them, "
+                        "STDP presentations are serial)")
 
 
 def register(sub: Any) -> None:

@@ -140,7 +140,7 @@ def main() -> None:
                     help="STDP training and test samples per repetition timed on both paths")
     ap.add_argument("--n-bp", type=int, default=20,
                     help="approximate-BP training samples per repetition timed on both paths")
-    ap.add_argument("--n-eval", type=int, default=30,
+    ap.add_argument("--n-eval", type=int, default=100,
                     help="BP validation samples per repetition timed on both paths")
     ap.add_argument("--eval-batch", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=os.cpu_count(),

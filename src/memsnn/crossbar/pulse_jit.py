@@ -257,13 +257,14 @@ def _gathered_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, j
     n_pot = n_dep = 0
     for q in range(n):
         v2w[q] = vs[q] * vs[q] * ws[q]
-        if codes[q] == 3:
-            kbits[n_pot] = q
-            n_pot += 1
-        elif codes[q] != 0:
-            n_dep += 1
-            kbits[n - n_dep] = q
-    pot, dep = kbits[:n_pot].copy(), kbits[n - n_dep:n].copy()  # Chen–Yu reuses kbits as vexp scratch
+        if kind != CHEN_YU:  # Chen–Yu uses kbits as vexp scratch
+            if codes[q] == 3:
+                kbits[n_pot] = q
+                n_pot += 1
+            elif codes[q] != 0:
+                n_dep += 1
+                kbits[n - n_dep] = q
+    pot, dep = kbits[:n_pot], kbits[n - n_dep:n]
     energy[0] = 0.0
     for f in range(fixed.shape[0]):
         c = counts[f]
@@ -306,7 +307,8 @@ def depress_columns(dev, w, st, cols, to, post_enc, flags, acc, buf):  # pragma:
 @njit(cache=True)
 def _pulse_columns(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, g1, scratch,
                    kbits):  # pragma: no cover - compiled
-    """:func:`_model_loop` on the columns ``cols`` (one share of :func:`count_pulses`)."""
+    """:func:`_model_loop` on the columns ``cols`` (one share of :func:`count_pulses`); a compiled function of its
+    own because numba's parallel-loop lowering fails on the loop inlined into the prange body."""
     _model_loop(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, g1, False, scratch, kbits)
 
 

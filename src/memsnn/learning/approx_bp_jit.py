@@ -1,17 +1,19 @@
 """Compiled (numba) training step of one sample for :class:`memsnn.learning.approx_bp.ApproxBpNetwork`.
 
 The same network and rule as the torch path (Liu et al., DATE 2023; spec §2.6, §3.3), fused into one loop: for
-t = 1…T−1 one step of the 784-H-10 IF network (input currents from the spiking inputs only, one-step-delayed output
-layer, balancing offset −b per presynaptic spike), and at every t divisible by the update interval a zero-input
-flush step followed by
+t = 1…T−1 one step of the 784-H-10 IF network (input currents from the changes of the spiking set between steps,
+one-step-delayed output layer, balancing offset −b per presynaptic spike), and at every t divisible by the update
+interval a zero-input flush step followed by
 
 * δ2 = onehot(y) − min(c_o, 1),   δ1 = (δ2·(W2 − b))·[c_h > 0]   (W2 before its update)
 * ideal: W[:, i] ← max(W[:, i] + lr·δ·c_i, w_min) on columns with c_i ≠ 0;
   devices: c_i pulses on column i with row voltage pre(δ⁺) + post(δ⁻) (``crossbar.pulse_jit.count_pulses``).
 
 Weights and device states are numpy views of the torch tensors, updated in place; the network stores them
-column-major, so that the columns of spiking inputs (read every step, written at updates) are contiguous. The torch path
-(``ApproxBpNetwork.reference``) stays the step-by-step reference; tests hold both equal.
+column-major, so that the columns of spiking inputs (read every step, written at updates) are contiguous. Window
+currents, ideal updates and device pulses run on numba's threads (results independent of their number); validation
+(:func:`predict_samples`) splits the samples between them. The torch path (``ApproxBpNetwork.reference``) stays the
+step-by-step reference; tests hold both equal up to rounding.
 """
 
 from __future__ import annotations

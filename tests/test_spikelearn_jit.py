@@ -143,22 +143,29 @@ def test_zero_volt_pulses_skipped_only_where_exact():
 def test_vectorised_exp_and_chen_yu_pulses_match_scalar_kernels():
     from numba import njit
 
-    from memsnn.devices.jit import chen_yu_pulse_many, vexp
+    from memsnn.devices.jit import chen_yu_pulse_many, vexp, vexp_pair
 
     @njit
     def many(prm, g, h, field, v2w, count):
         n = g.shape[0]
-        t, e, kb = np.empty(n), np.empty(n), np.empty(n, dtype=np.int64)
-        return chen_yu_pulse_many(prm, g, n, h, field, v2w, count, t, e, kb)
+        return chen_yu_pulse_many(prm, g, n, h, field, v2w, count, np.empty((3, n)), np.empty((2, n), dtype=np.int64))
 
     @njit
     def vexp_all(x):
-        out, kb = np.empty_like(x), np.empty(x.shape[0], dtype=np.int64)
-        vexp(x, x.shape[0], out, kb)
-        return out
+        n = x.shape[0]
+        out, kb = np.empty_like(x), np.empty((2, n), dtype=np.int64)
+        up, down = np.empty_like(x), np.empty_like(x)
+        vexp(x, n, out, kb[0])
+        vexp_pair(x, n, up, down, kb[0], kb[1])
+        return out, up, down
+
+    def ulps(got, want):
+        return np.max(np.abs(got - want) / np.spacing(want))
 
     x = np.random.default_rng(0).uniform(-700.0, 700.0, 20_000)
-    assert np.max(np.abs(vexp_all(x) - np.exp(x)) / np.spacing(np.exp(x))) <= 1.0
+    out, up, down = vexp_all(x)
+    assert ulps(out, np.exp(x)) <= 1.0
+    assert ulps(up, np.exp(x)) <= 2.0 and ulps(down, np.exp(-x)) <= 2.0
     rng = np.random.default_rng(1)
     for dev in (ChenYuDevice(),):  # VTEAM keeps the scalar loop (already cheap: no exp)
         args = pack_device(dev).args()

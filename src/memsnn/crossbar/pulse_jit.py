@@ -108,10 +108,10 @@ def _as_matrix(t: torch.Tensor) -> np.ndarray:
 @njit(cache=True)
 def line_buffers(n):  # pragma: no cover - compiled
     """Scratch arrays of the pulse kernels for up to n lines, allocated once per sample by the callers:
-    (idx, codes, voltage cells, voltages, widths, terms [3, n], ones, energy [1], floats [5, n], int64 [n])."""
+    (idx, codes, voltage cells, voltages, widths, terms [3, n], ones, energy [1], floats [6, n], int64 [2, n])."""
     return (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n),
-            np.empty(n), np.empty((3, n)), np.ones(n, dtype=np.int64), np.zeros(1), np.empty((5, n)),
-            np.empty(n, dtype=np.int64))
+            np.empty(n), np.empty((3, n)), np.ones(n, dtype=np.int64), np.zeros(1), np.empty((6, n)),
+            np.empty((2, n), dtype=np.int64))
 
 
 @njit(cache=True, inline="always")
@@ -251,20 +251,22 @@ def _gathered_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, j
     * Chen–Yu: sub-step by sub-step over all devices (``devices.jit.chen_yu_pulse_many``, vectorised).
     * Tables: one round of pulses at a time, every device once per round, so that the devices' chains of dependent
       table look-ups overlap; rows are grouped by table (kbits: potentiation rows first, depression rows from the
-      end) so the rounds do not branch on it. Rows whose voltage is below the tables only take energy."""
+      end) so the rounds do not branch on it. Rows whose voltage is below the tables only take energy.
+
+    scratch: float [6, ≥ n] (states, states before, three for Chen–Yu sub-steps, V²·t); kbits: int64 [2, ≥ n]."""
     prm, pg, pdg, dg, ddg = dev[1], dev[2], dev[4], dev[5], dev[7]
-    g, g_old, t, e, v2w = scratch[0], scratch[1], scratch[2], scratch[3], scratch[4]
+    g, g_old, v2w, order = scratch[0], scratch[1], scratch[5], kbits[0]
     n_pot = n_dep = 0
     for q in range(n):
         v2w[q] = vs[q] * vs[q] * ws[q]
-        if kind != CHEN_YU:  # Chen–Yu uses kbits as vexp scratch
+        if kind != CHEN_YU:  # Chen–Yu uses kbits as exponent scratch
             if codes[q] == 3:
-                kbits[n_pot] = q
+                order[n_pot] = q
                 n_pot += 1
             elif codes[q] != 0:
                 n_dep += 1
-                kbits[n - n_dep] = q
-    pot, dep = kbits[:n_pot], kbits[n - n_dep:n]
+                order[n - n_dep] = q
+    pot, dep = order[:n_pot], order[n - n_dep:n]
     energy[0] = 0.0
     for f in range(fixed.shape[0]):
         c = counts[f]
@@ -272,9 +274,9 @@ def _gathered_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, j
             continue
         _gather(st, fixed[f], idx, n, by_row, g, g_old)
         if kind == CHEN_YU:
-            energy[0] += chen_yu_pulse_many(prm, g, n, xs[0], xs[1], v2w, c, t, e, kbits)
-            chen_yu_conductance_many(prm, g, n, e, kbits)
-            _write_back(w, st, fixed[f], idx, n, by_row, g, g_old, e, g1)
+            energy[0] += chen_yu_pulse_many(prm, g, n, xs[0], xs[1], v2w, c, scratch[2:5], kbits)
+            chen_yu_conductance_many(prm, g, n, scratch[2], kbits[0])
+            _write_back(w, st, fixed[f], idx, n, by_row, g, g_old, scratch[2], g1)
             continue
         for q in range(n):
             if codes[q] == 0 and vs[q] != 0.0:  # no table entry: the state stays, each pulse takes energy
@@ -337,8 +339,8 @@ def count_pulses(dev, w, st, cols, counts, delta, pre_enc, post_enc, flags, acc,
                     flags[6], True, idx, vs, ws, codes, xs, js)
     energy = np.zeros((SHARES, 1))
     m = max(n, 1)
-    scratch = np.empty((SHARES, 5, m))
-    kbits = np.empty((SHARES, m), dtype=np.int64)
+    scratch = np.empty((SHARES, 6, m))
+    kbits = np.empty((SHARES, 2, m), dtype=np.int64)
     _pulse_shares(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], scratch, kbits)
     for part in range(SHARES):
         acc[0] += energy[part, 0]

@@ -20,11 +20,39 @@ import numpy as np
 from numba import njit
 
 from ..crossbar.pulse_jit import depress_columns, line_buffers, potentiate_rows
+from ..devices.jit import vsum
 from ..kernel_cache import drop_stale
 
 #: rows of the neuron-constant matrix passed to :func:`present`
 NEURON_CONSTANTS = ("v_rest", "v_offset_i", "k_v", "v_reset", "v_th", "t_refrac", "d_e", "d_i", "d_theta",
                     "theta_delta")
+
+
+@njit(cache=True, inline="always")
+def _conductance_step(v, ge, gi, s, refrac, theta, ie, ii, nc, clamp, adaptive):  # pragma: no cover - compiled
+    """One step of the conductance LIF neurons (``snn.conductance.ConductanceLIF.step``) with conductance inputs
+    ie/ii: refractoriness, clamp at v_reset, adaptive θ; s = spikes. Written without branches on the data, so the
+    loop vectorises."""
+    rest, v_off, k_v, v_reset, v_th, t_ref, d_e, d_i, d_th, th_step = (nc[0], nc[1], nc[2], nc[3], nc[4], nc[5], nc[6],
+                                                                      nc[7], nc[8], nc[9])
+    for j in range(v.shape[0]):
+        g_e = ge[j] + ie[j]
+        g_i = gi[j] + ii[j]
+        vr, rj, tr = v_reset[j], refrac[j], t_ref[j]  # loaded before the selects: no branches, the loop vectorises
+        r = tr if s[j] != 0.0 else rj
+        in_ref = r > 0.0
+        vj = v[j]
+        vj = vj - ((vj - rest[j]) + vj * g_e + (vj + v_off[j]) * g_i) * k_v[j]
+        if clamp:
+            vj = vj if vj > vr else vr
+        ge[j] = g_e * d_e[j]
+        gi[j] = g_i * d_i[j]
+        sj = 1.0 if (vj >= v_th[j] + theta[j]) & (r <= 0.0) else 0.0
+        v[j] = vr if in_ref else vj
+        refrac[j] = r - 1.0 if in_ref else r
+        s[j] = sj
+        if adaptive:
+            theta[j] = theta[j] * d_th[j] + th_step[j] * sj
 
 
 @njit(cache=True)
@@ -57,37 +85,21 @@ def present(step_ptr, pix, steps_input, steps_rest, w, st, nrn, nc, clamp, adapt
                 i = pix[k]
                 for j in range(n):
                     cur[j] += w[j, i]
+            a = acc[0]  # read-energy total, summed neuron by neuron as before (results unchanged)
             for j in range(n):
-                acc[0] += cur[j]
-        inh = 0.0
-        for j in range(n):
-            inh += s[n + j]
+                a += cur[j]
+            acc[0] = a
+        inh = vsum(s[n:], n)  # number of inhibitory spikes: exact in any order
         for j in range(n):
             ie[j] = cur[j]
             ie[n + j] = s[j] * w_exc_inh
             ii[j] = (inh - s[n + j]) * w_inh_exc
+        _conductance_step(v, ge, gi, s, refrac, theta, ie, ii, nc, clamp, adaptive)
         npost = 0
-        for j in range(n2):  # conductance LIF, snn.conductance.ConductanceLIF.step
-            g_e = ge[j] + ie[j]
-            g_i = gi[j] + ii[j]
-            r = nc[5, j] if s[j] != 0.0 else refrac[j]
-            in_ref = r > 0.0
-            vj = v[j]
-            vj = vj - ((vj - nc[0, j]) + vj * g_e + (vj + nc[1, j]) * g_i) * nc[2, j]
-            if clamp:
-                vj = max(vj, nc[3, j])
-            ge[j] = g_e * nc[6, j]
-            gi[j] = g_i * nc[7, j]
-            spike = (vj >= nc[4, j] + theta[j]) and not in_ref
-            v[j] = nc[3, j] if in_ref else vj
-            refrac[j] = r - 1.0 if in_ref else r
-            s[j] = 1.0 if spike else 0.0
-            if adaptive:
-                theta[j] = theta[j] * nc[8, j] + nc[9, j] * s[j]
-            if spike and j < n:
-                counts[j] += 1.0
-                post[npost] = j
-                npost += 1
+        for j in range(n):  # branch-free list of the excitatory neurons spiking now
+            counts[j] += s[j]
+            post[npost] = j
+            npost += s[j] != 0.0
         if not learn:
             continue
         # traces (updated before the weight change, so coincident spikes count)

@@ -27,7 +27,6 @@ import os
 import time
 from pathlib import Path
 
-import numba
 import torch
 
 from memsnn.data.mnist import load_mnist
@@ -35,6 +34,7 @@ from memsnn.learning.approx_bp import ApproxBpNetwork, BpNetConfig
 from memsnn.learning.stdp import StdpNetConfig, StdpNetwork
 from memsnn.learning.synapse_factory import SynapseConfig, bp_synapses, stdp_synapses
 from memsnn.results import atomic_write_json, environment_info
+from memsnn.runtime import set_threads
 
 
 def timed(fn) -> float:
@@ -146,8 +146,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=os.cpu_count(),
                     help="threads of both paths (torch and numba); default: all cores")
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    numba.set_num_threads(args.threads)
+    set_threads(args.threads)  # numba first, then torch (runtime.set_threads)
     x, y = load_mnist("train")
     out = {"environment": environment_info(), "args": vars(args), "stdp": {}, "approx_bp": {}}
     for kind in filter(None, args.stdp_kinds.split(",")):

@@ -102,6 +102,31 @@ def test_stdp_fast_path_matches_reference(kind):
         assert e1 > 0
 
 
+@pytest.mark.parametrize("kind", ["ideal", "vteam"])
+def test_stdp_subnormal_traces_flushed_weights_as_reference(kind):
+    """Decaying traces below the smallest normal float64 are set to 0 on the compiled path (subnormal arithmetic is
+    slow on x86); the weights and spike counts stay those of the reference, which keeps the subnormals."""
+    from memsnn.learning.stdp_jit import TINY
+
+    x, _ = _images(2)
+    results = []
+    for reference in (False, True):
+        net = _stdp_net(kind)
+        net.reference = reference
+        net.present(x[:1], learn=True)
+        te = net.te.t.clone()
+        te[te > 0] = TINY * 1.5  # every driven trace just above the subnormal range: one decay step crosses it
+        te[0, :5] = 5e-310  # and a few already subnormal
+        net.te.t = te
+        counts = net.present(x[1:2], learn=True)[0]
+        results.append((counts, net.syn.w.clone(), net.te.t.clone()))
+    (c1, w1, te1), (c2, w2, te2) = results
+    assert torch.equal(c1, c2)
+    assert torch.allclose(w1, w2, rtol=1e-9, atol=1e-12)
+    assert not torch.any((te1 > 0) & (te1 < TINY))  # compiled path: no subnormal left
+    assert torch.any((te2 > 0) & (te2 < TINY))  # reference: the same traces went subnormal
+
+
 def test_stdp_rows_normalised_and_learning_changes_weights():
     net = _stdp_net("ideal")
     w0 = net.syn.w.clone()

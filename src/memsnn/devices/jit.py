@@ -208,14 +208,20 @@ _LN2_LO = 1.90821492927058770002e-10
 
 
 @njit(cache=True, inline="always")
+def _exp_split(x, hi):  # pragma: no cover - compiled
+    """(k, r) with x = k·ln2 + r, |r| ≤ ln2/2, for x clamped to [−708, hi]."""
+    xq = min(max(x, -708.0), hi)
+    k = math.floor(xq * _LOG2E + 0.5)
+    return k, (xq - k * _LN2_HI) - k * _LN2_LO
+
+
+@njit(cache=True, inline="always")
 def vexp(x, n, out, kbits):  # pragma: no cover - compiled
     """out[:n] = exp(x[:n]) within 1 ulp (x clamped to [−708, 709]), in loops the compiler can vectorise (libm's
     exp cannot be): x = k·ln2 + r, e^r by a degree-13 Taylor polynomial, 2^k built in the exponent bits
     (``kbits`` [≥ n] int64 scratch)."""
     for q in range(n):
-        xq = min(max(x[q], -708.0), 709.0)
-        k = math.floor(xq * _LOG2E + 0.5)
-        r = (xq - k * _LN2_HI) - k * _LN2_LO
+        k, r = _exp_split(x[q], 709.0)
         p = 0.0
         for c in _EXP_TAYLOR:
             p = p * r + c
@@ -237,9 +243,7 @@ def vexp_pair(x, n, out, inv, kbits, kinv):  # pragma: no cover - compiled
     within 2 ulp and without a division: with x = k·ln2 + r, e^{±r} = E(r²) ± r·O(r²) (:data:`_EXP_TAYLOR` split
     into even and odd terms), scaled by 2^{±k} built in the exponent bits (``kbits``, ``kinv``: int64 scratch)."""
     for q in range(n):
-        xq = min(max(x[q], -708.0), 708.0)
-        k = math.floor(xq * _LOG2E + 0.5)
-        r = (xq - k * _LN2_HI) - k * _LN2_LO
+        k, r = _exp_split(x[q], 708.0)
         s = r * r
         ev = 0.0
         for c in _EXP_EVEN:

@@ -27,7 +27,7 @@ from ..kernel_cache import drop_stale
 #: subnormal operand costs ~100× per operation on many x86 CPUs (a trace that stops being driven spends about 1.5
 #: presentations in the subnormal range; training then ran 6× slower), and a value this small changes nothing it
 #: enters (it rounds away against any weight, potential or trace of normal size).
-TINY = 2.2250738585072014e-308
+TINY = float(np.finfo(np.float64).tiny)
 
 #: rows of the neuron-constant matrix passed to :func:`present`
 NEURON_CONSTANTS = ("v_rest", "v_offset_i", "k_v", "v_reset", "v_th", "t_refrac", "d_e", "d_i", "d_theta",

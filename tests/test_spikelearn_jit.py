@@ -100,10 +100,11 @@ def test_bernoulli_events_equal_nonzero():
 
 
 def test_bp_input_currents_follow_changes_of_the_spiking_set():
-    """Currents summed in full at the first step and then from the inputs that start / stop spiking equal the dense
-    products x_t·W1ᵀ at every step (up to rounding)."""
-    from memsnn.learning.approx_bp_jit import _input_currents
-    from memsnn.snn.encoders import bernoulli_events, nonzero_rate_draws
+    """spike_changes lists the same spikes as bernoulli_events plus the inputs that start / stop spiking; currents
+    kept from step to step with them (from nothing at step 0), or summed in full at a step, equal the dense products
+    x_t·W1ᵀ (up to rounding) on any block of rows."""
+    from memsnn.learning.approx_bp_jit import _step_change, _step_sum
+    from memsnn.snn.encoders import bernoulli_events, nonzero_rate_draws, spike_changes
 
     gen = torch.Generator().manual_seed(5)
     p = torch.rand((1, 784), generator=gen)
@@ -112,14 +113,24 @@ def test_bp_input_currents_follow_changes_of_the_spiking_set():
     steps = 12
     u, pv, cols, cptr = nonzero_rate_draws(p, steps, gen)
     ptr, idx = bernoulli_events(u, pv, cols, cptr, steps)
-    w = np.asfortranarray(torch.rand((37, 784), generator=gen, dtype=torch.float64).numpy())
-    cur = np.zeros((steps, 37))
-    on, off = np.empty(784, dtype=np.int64), np.empty(784, dtype=np.int64)
-    _input_currents(ptr, idx, 0, steps, w.T, cur, on, off, 0, 37)
+    ev = spike_changes(u, pv, cols, steps)
+    np.testing.assert_array_equal(ev[0], ptr)
+    np.testing.assert_array_equal(ev[1][:ptr[-1]], idx)
     x = np.zeros((steps, 784))
     x[:, cols] = u.reshape(steps, -1) < pv
     assert len(set(map(tuple, x.astype(int)))) == steps  # the spiking set changes every step
-    np.testing.assert_allclose(cur, x @ w.T, rtol=1e-12, atol=1e-12)
+    for t in range(steps):
+        before = x[t - 1] if t else np.zeros(784)
+        np.testing.assert_array_equal(ev[3][ev[2][t]:ev[2][t + 1]], np.flatnonzero((x[t] == 1) & (before == 0)))
+        np.testing.assert_array_equal(ev[5][ev[4][t]:ev[4][t + 1]], np.flatnonzero((x[t] == 0) & (before == 1)))
+    w = np.asfortranarray(torch.rand((37, 784), generator=gen, dtype=torch.float64).numpy())
+    j0, j1 = 8, 29
+    kept, full = np.zeros(j1 - j0), np.zeros(j1 - j0)
+    for t in range(steps):
+        _step_change(ev, t, w.T, kept, j0, j1)
+        _step_sum(ev, t, w.T, full, j0, j1)
+        np.testing.assert_allclose(kept, x[t] @ w[j0:j1].T, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(full, x[t] @ w[j0:j1].T, rtol=1e-12, atol=1e-12)
 
 
 def test_zero_volt_pulses_skipped_only_where_exact():

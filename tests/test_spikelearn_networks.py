@@ -218,6 +218,54 @@ def test_bp_compiled_step_matches_reference(kind):
     assert torch.equal(a.predict(xt), b.predict(xt))  # compiled vs batched torch evaluation, same draws
 
 
+@pytest.mark.parametrize("kind", ["ideal", "vteam"])
+def test_bp_online_training_one_call_equals_sample_by_sample_on_any_thread_count(kind):
+    """train_online (one compiled loop over the samples) gives exactly the weights of one train_batch call per
+    sample (energy and read totals up to their summation order), the same on one thread and on two, and the
+    reference path's up to rounding."""
+    import numba
+
+    x, y = _images(5, seed=6)
+    sc = SynapseConfig(kind=kind, lr=0.08)
+
+    def net(reference: bool = False) -> ApproxBpNetwork:
+        n = ApproxBpNetwork(BpNetConfig(n_hidden=60), bp_synapses(sc, (60, 784)), bp_synapses(sc, (10, 60)),
+                            torch.Generator().manual_seed(7))
+        n.reference = reference
+        return n
+
+    threads = numba.get_num_threads()
+    try:
+        nets = []
+        for n_threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(n_threads)
+            a = net()
+            a.train_online(x, y)
+            nets.append(a)
+        b = net()
+        for i in range(5):
+            b.train_batch(x[i:i + 1], y[i:i + 1])
+    finally:
+        numba.set_num_threads(threads)
+    ref = net(True)
+    ref.train_online(x, y)
+    for a, exact in ((nets[1], True), (b, False)):  # one call sums energy/reads over the samples, not per sample
+        for la, lb in ((nets[0].syn1, a.syn1), (nets[0].syn2, a.syn2)):
+            assert torch.equal(la.w, lb.w) and la.meter.pulses == lb.meter.pulses
+            e = (la.meter.update_energy, lb.meter.update_energy)
+            assert e[0] == e[1] if exact else e[0] == pytest.approx(e[1], rel=1e-12, abs=0)
+        r = (nets[0].read_sum, a.read_sum)
+        assert r[0] == r[1] if exact else r[0] == pytest.approx(r[1], rel=1e-12, abs=0)
+    a = nets[0]
+    assert not torch.equal(a.syn1.w, net().syn1.w)  # it learned
+    for la, lb in ((a.syn1, ref.syn1), (a.syn2, ref.syn2)):
+        assert torch.allclose(la.w, lb.w, rtol=1e-9, atol=1e-13)
+        assert la.meter.update_energy == pytest.approx(lb.meter.update_energy, rel=1e-9)
+    assert a.read_sum == pytest.approx(ref.read_sum, rel=1e-9)
+    with pytest.raises(ConfigError, match="labels"):
+        a.train_online(x, y[:2])
+
+
 def test_bp_validation_same_draws_batched_or_one_by_one_and_on_any_thread_count():
     """A batch draws the same input spikes as its samples one at a time (reference path), and the compiled
     validation gives the same classes on one thread and on two."""
@@ -340,19 +388,19 @@ def test_cli_resume_after_interruption_gives_same_numbers(mnist_root, tmp_path, 
     if command == "approx-bp":
         args = ["approx-bp", "--data-dir", str(mnist_root), "--synapse", "vteam", "--n-hidden", "30", "--n-train", "6",
                 "--epochs", "1", "--val-every", "2", "--n-val", "5", "--val-start", "50", "--n-test", "10"]
-        cls, method = Bp, "train_batch"
+        cls, method, stop_at = Bp, "train_online", 3  # one compiled call per validation block of 2 samples
     else:
         args = ["stdp-mnist", "--config", _short_stdp_config(tmp_path), "--data-dir", str(mnist_root),
                 "--synapse", "chen_yu", "--n-exc", "5", "--n-train", "4",
                 "--batch-size", "2", "--n-label", "6", "--n-test", "6", "--test-batch", "3"]
-        cls, method = Stdp, "present"
+        cls, method, stop_at = Stdp, "present", 4
     assert main(args + ["--out", str(tmp_path / "full")]) == 0
     original = getattr(cls, method)
     calls = {"n": 0}
 
     def flaky(self, *a, **k):
         calls["n"] += 1
-        if calls["n"] == 4:
+        if calls["n"] == stop_at:
             raise KeyboardInterrupt
         return original(self, *a, **k)
 

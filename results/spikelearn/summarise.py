@@ -62,7 +62,8 @@ def main() -> None:
 
 
 _PHASES = {"stdp": (("train", "training (learning on)"), ("test", "test presentation (learning off)")),
-           "approx_bp": (("train", "training (1 sample at a time)"),
+           "approx_bp": (("train", "training, fresh network (online, sample after sample)"),
+                         ("train_warm", "training after {warm} samples (online)"),
                          ("eval", "validation (one batched call vs one sample at a time)"))}
 
 
@@ -72,15 +73,21 @@ def bench_table(bench: dict) -> str:
     rows = [f"### {bench['args'].get('threads', 1)} thread(s) per path", "",
             "| task | synapse | phase | fast (samples/s) | reference (samples/s) | speed-up | fast, longer run "
             "(samples/s) |", "|---|---|---|---|---|---|---|"]
+    warm = bench["args"].get("bp_warm")
     for task, label in (("stdp", f"STDP MNIST N={bench['args']['n_exc']}"), ("approx_bp", "approx BP 784-1500-10")):
         for kind, r in bench[task].items():
             for phase, what in _PHASES[task]:
+                what = what.format(warm=warm)
+                if f"{phase}_speedup" not in r:
+                    continue
+                longer = r.get(f"{phase}_fast_longer_samples_per_s")
                 rows.append(f"| {label} | {kind} | {what} | {r[f'{phase}_fast_samples_per_s']:.1f} | "
                             f"{r[f'{phase}_ref_samples_per_s']:.2f} | **{r[f'{phase}_speedup']:.0f}×** | "
-                            f"{r[f'{phase}_fast_longer_samples_per_s']:.0f} |")
-            if task == "approx_bp":
-                rows.append(f"| {label} | {kind} | original protocol (1000 training + 1000 validation samples per "
-                            f"block) | | | **{r['protocol_speedup']:.0f}×** | |")
+                            f"{'' if longer is None else f'{longer:.0f}'} |")
+            for key, what in (("protocol", "fresh network"), ("protocol_warm", f"after {warm} samples")):
+                if f"{key}_speedup" in r:
+                    rows.append(f"| {label} | {kind} | original protocol (1000 training + 1000 validation samples per "
+                                f"block), {what} | | | **{r[f'{key}_speedup']:.0f}×** | |")
     return "\n".join(rows) + "\n"
 
 

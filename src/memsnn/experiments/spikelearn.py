@@ -316,9 +316,13 @@ def run_bp(args: argparse.Namespace) -> int:
             stop = min(start + cfg.val_every, cfg.n_train)
             t0 = time.perf_counter()
             e0 = syn1.meter.update_energy + syn2.meter.update_energy
-            for s in range(start, stop, cfg.net.batch_size):
-                e = min(s + cfg.net.batch_size, stop)
-                net.train_batch(x_train[s:e], y_train[s:e])
+            step = cfg.net.batch_size if cfg.net.batch_size > 1 else 100  # online: 100 samples per compiled call
+            for s in range(start, stop, step):
+                e = min(s + step, stop)
+                if cfg.net.batch_size > 1:
+                    net.train_batch(x_train[s:e], y_train[s:e])
+                else:
+                    net.train_online(x_train[s:e], y_train[s:e])
                 bar.update(e - s)
             dt = time.perf_counter() - t0
             train_time += dt

@@ -27,9 +27,9 @@ import torch
 from ..config import Config, check_positive
 from ..crossbar.pulse_jit import PackedSynapses, kernel_args
 from ..errors import ConfigError
-from ..snn.encoders import bernoulli_events, nonzero_rate_draws
+from ..snn.encoders import nonzero_rate_draws
 from ..snn.lif import IF
-from .approx_bp_jit import predict_samples, train_sample
+from .approx_bp_jit import predict_samples, train_samples
 
 
 @dataclasses.dataclass
@@ -103,11 +103,6 @@ class ApproxBpNetwork:
             xs[:, b, torch.from_numpy(cols[c0:c1])] = fire.to(torch.float64)
         return xs
 
-    def _events(self, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-        """The same spikes as :meth:`_spikes` as compressed rows (``snn.encoders.bernoulli_events``): the inputs
-        spiking at step t of sample b are pix[ptr[b·steps + t] : ptr[b·steps + t + 1]]."""
-        return bernoulli_events(*self._draws(images), self.cfg.steps)
-
     def _layer_args(self, syn: Any, k: int) -> tuple:
         """(weights, state, device, pre encoding, post encoding, flags) of layer k for the compiled kernel."""
         self._packed[k], args = kernel_args(syn, self._packed[k])
@@ -123,23 +118,34 @@ class ApproxBpNetwork:
         return torch.from_numpy(out)
 
     def _train_compiled(self, images: torch.Tensor, labels: torch.Tensor) -> None:
-        """:meth:`train_batch` for one sample as one compiled loop (``approx_bp_jit.train_sample``); the same random
-        draws as the reference path."""
+        """:meth:`train_online` as one compiled loop (``approx_bp_jit.train_samples``); the same random draws as the
+        reference path."""
         cfg = self.cfg
-        step_ptr, pix = self._events(images)
         w1, st1, *l1 = self._layer_args(self.syn1, 0)
         w2, st2, *l2 = self._layer_args(self.syn2, 1)
         ideal = self._packed[0] is None  # kernel_args packs device synapses only
         if ideal != (self._packed[1] is None):
             raise ConfigError("the compiled approximate-BP step needs both layers ideal or both device synapses")
         reads, acc1, acc2 = np.zeros(2), np.zeros(2), np.zeros(2)
-        train_sample(step_ptr, pix, cfg.steps, cfg.update_interval, cfg.balance, cfg.lr,
-                     cfg.v_hidden, cfg.v_out, int(labels[0]), w1, st1, w2, st2, ideal,
-                     getattr(self.syn1, "w_min", 0.0), *l1, *l2, reads, acc1, acc2)
+        train_samples(*self._draws(images), cfg.steps, cfg.update_interval, cfg.balance, cfg.lr, cfg.v_hidden, cfg.v_out,
+                      labels.numpy().astype(np.int64), w1, st1, w2, st2, ideal, getattr(self.syn1, "w_min", 0.0),
+                      *l1, *l2, reads, acc1, acc2)
         self.read_sum = [self.read_sum[0] + float(reads[0]), self.read_sum[1] + float(reads[1])]
         for syn, acc in ((self.syn1, acc1), (self.syn2, acc2)):
             syn.meter.update_energy += float(acc[0])
             syn.meter.pulses += int(acc[1])
+
+    def train_online(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        """Train on images [N, 784] (uint8) with labels [N] one sample after another (the original rule: the same
+        as N calls of ``train_batch`` with one sample each, and the same random draws), as one compiled loop unless
+        ``reference``."""
+        if images.shape[0] != labels.shape[0]:
+            raise ConfigError(f"{images.shape[0]} images but {labels.shape[0]} labels")
+        if self.reference:
+            for i in range(images.shape[0]):
+                self.train_batch(images[i:i + 1], labels[i:i + 1])
+        elif images.shape[0]:
+            self._train_compiled(images, labels)
 
     def train_batch(self, images: torch.Tensor, labels: torch.Tensor) -> None:
         """Train on images [B, 784] (uint8) with labels [B]; B = 1 is the original per-sample rule (run compiled

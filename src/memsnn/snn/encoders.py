@@ -61,6 +61,32 @@ def bernoulli_events(u, p, cols, cptr, steps):  # pragma: no cover - compiled
     return ptr, idx[:n].copy()
 
 
+@njit(cache=True)
+def spike_changes(u, p, cols, steps):  # pragma: no cover - compiled
+    """The spike events ``u < p`` of one group (as :func:`bernoulli_events`: inputs cols [k], ascending, draws u
+    [steps·k] step-major) with the changes between steps, for incremental synaptic currents. Returns (ptr, idx,
+    on_ptr, on_idx, off_ptr, off_idx): the inputs spiking at step t are idx[ptr[t]:ptr[t+1]], those spiking at t
+    but not at t − 1 on_idx[on_ptr[t]:on_ptr[t+1]], those spiking at t − 1 but not at t off_idx[off_ptr[t]:
+    off_ptr[t+1]] (nothing spikes before step 0), each in column order."""
+    k = cols.shape[0]
+    ptr, on_ptr, off_ptr = np.zeros(steps + 1, np.int64), np.zeros(steps + 1, np.int64), np.zeros(steps + 1, np.int64)
+    idx, on_idx, off_idx = np.empty(steps * k + 1, np.int64), np.empty(steps * k + 1, np.int64), \
+        np.empty(steps * k + 1, np.int64)
+    prev = np.zeros(k, np.int64)
+    n = n_on = n_off = 0
+    for t in range(steps):
+        ut = u[t * k:(t + 1) * k]
+        for c in range(k):  # branch-free: write always, advance on an event
+            s = np.int64(ut[c] < p[c])
+            idx[n] = on_idx[n_on] = off_idx[n_off] = cols[c]
+            n += s
+            n_on += s & (1 - prev[c])
+            n_off += prev[c] & (1 - s)
+            prev[c] = s
+        ptr[t + 1], on_ptr[t + 1], off_ptr[t + 1] = n, n_on, n_off
+    return ptr, idx, on_ptr, on_idx, off_ptr, off_idx
+
+
 def chunk_sizes(total: int, chunk: int) -> Iterator[int]:
     """Sizes of consecutive chunks covering ``total`` steps."""
     if total <= 0:

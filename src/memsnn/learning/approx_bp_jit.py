@@ -184,12 +184,11 @@ def _hidden_window(ev, q0, m, flush, fresh, update, w1, w2, c_in, cl, nc, c_h, d
     """Hidden layer over one update window (input steps q0 … q0+m−1, then a zero-input step if ``flush``), numba's
     threads taking the blocks [bounds[k], bounds[k+1]) of neurons. Per block, first, if ``update`` (ideal mode): the
     update of the window before — δ1 from δ2 and W2 (before its update), W2[:, h] += lr·δ2·c_h[h] on its neurons,
-    W1[h, i] += lr·δ1[h]·c_in[i] on its rows (the columns cl[:nc] with c_in ≠ 0), both clipped at w_min; then c_h ← 0 and the steps: running currents
-    cur (recomputed in full at q0 if ``fresh`` or the block's δ1 ≠ 0 — fused with its update —, else carried from
-    step q0 − 1), IF neurons v
-    (sbuf: their 0/1 spikes; hl: scratch), counts c_h, and per window step r the block's number of spiking neurons
-    nspk[r, k] and their synaptic output xp[r, k] = Σ W2[:, h] (the output layer's input at the next step);
-    reads[k] += Σ currents."""
+    W1[h, i] += lr·δ1[h]·c_in[i] on its rows (the columns cl[:nc] with c_in ≠ 0), both clipped at w_min. Then
+    c_h ← 0 and the steps: running currents cur (recomputed in full at q0 if ``fresh`` or the block's δ1 ≠ 0 —
+    fused with its update —, else carried from step q0 − 1), IF neurons v (sbuf: their 0/1 spikes; hl: scratch),
+    counts c_h, and per window step r the block's number of spiking neurons nspk[r, k] and their synaptic output
+    xp[r, k] = Σ W2[:, h] (the output layer's input at the next step); reads[k] += Σ currents."""
     wt = w1.T
     nh = w1.shape[0]
     zero = np.zeros(nh)
@@ -262,7 +261,7 @@ def train_samples(u, p, cols, cptr, steps, interval, balance, lr, th_h, th_o, la
     buf = line_buffers(max(nh, no))
     cols1, cols2 = np.arange(ni), np.arange(nh)
     pending = False  # an ideal update waits for the next hidden-window call (which applies it first)
-    ev = spike_changes(u[:0], p[:0], cols[:0], steps)
+    ev = spike_changes(u[:0], p[:0], cols[:0], steps)  # typed before the loop: the last pending update uses it
     for b in range(labels.shape[0]):
         c0, c1 = cptr[b], cptr[b + 1]
         ev = spike_changes(u[steps * c0:steps * c1], p[c0:c1], cols[c0:c1], steps)

@@ -154,20 +154,20 @@ def test_zero_volt_pulses_skipped_only_where_exact():
 def test_vectorised_exp_and_chen_yu_pulses_match_scalar_kernels():
     from numba import njit
 
-    from memsnn.devices.jit import chen_yu_pulse_many, vexp, vexp_pair
+    from memsnn.devices.jit import chen_yu_pulse_many, conductance, fexp, fexp_pair
 
     @njit
     def many(prm, g, h, field, v2w, count):
         n = g.shape[0]
-        return chen_yu_pulse_many(prm, g, n, h, field, v2w, count, np.empty((3, n)), np.empty((2, n), dtype=np.int64))
+        cond = np.empty(n)
+        return chen_yu_pulse_many(prm, g, n, h, field, v2w, count, np.empty(n), cond), cond
 
     @njit
     def vexp_all(x):
-        n = x.shape[0]
-        out, kb = np.empty_like(x), np.empty((2, n), dtype=np.int64)
-        up, down = np.empty_like(x), np.empty_like(x)
-        vexp(x, n, out, kb[0])
-        vexp_pair(x, n, up, down, kb[0], kb[1])
+        out, up, down = np.empty_like(x), np.empty_like(x), np.empty_like(x)
+        for q in range(x.shape[0]):
+            out[q] = fexp(x[q])
+            up[q], down[q] = fexp_pair(x[q])
         return out, up, down
 
     def ulps(got, want):
@@ -188,12 +188,13 @@ def test_vectorised_exp_and_chen_yu_pulses_match_scalar_kernels():
         width = 1e-9
         terms = [voltage_terms(*args, float(vq), width) for vq in v]
         s = s0.copy()
-        energy = many(args[1], s, np.array([tq[1] for tq in terms]), np.array([tq[2] for tq in terms]),
-                      v * v * width, 3)
+        energy, cond = many(args[1], s, np.array([tq[1] for tq in terms]), np.array([tq[2] for tq in terms]),
+                            v * v * width, 3)
         e_ref = np.zeros(1)
         for q in range(50):
             want = pulses(*args, float(s0[q]), float(v[q]), width, terms[q], 3, e_ref)
             assert s[q] == pytest.approx(want, rel=1e-12)
+            assert cond[q] == pytest.approx(conductance(*args, s[q]), rel=1e-15)
         assert energy == pytest.approx(e_ref[0], rel=1e-12)
         assert not np.array_equal(s, s0)
 

@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from numba import njit, prange
 
-from ..devices.jit import (CHEN_YU, LUT, NO_DEVICE, VTEAM, JitDevice, bilinear, chen_yu_conductance_many,
-                           chen_yu_pulse_many, conductance, pack_device, pulses, voltage_terms, zero_volt_noop)
+from ..devices.jit import (CHEN_YU, LUT, NO_DEVICE, VTEAM, JitDevice, bilinear, chen_yu_pulse_many,
+                           conductance, pack_device, pulses, voltage_terms, zero_volt_noop)
 from ..errors import ConfigError
 from ..kernel_cache import drop_stale
 from .pulse_scheme import DeviceSynapses, InverseEncoding, LogEncoding
@@ -108,10 +108,10 @@ def _as_matrix(t: torch.Tensor) -> np.ndarray:
 @njit(cache=True)
 def line_buffers(n):  # pragma: no cover - compiled
     """Scratch arrays of the pulse kernels for up to n lines, allocated once per sample by the callers:
-    (idx, codes, voltage cells, voltages, widths, terms [3, n], ones, energy [1], floats [6, n], int64 [2, n])."""
+    (idx, codes, voltage cells, voltages, widths, terms [3, n], ones, energy [1], floats [5, n], row order [n])."""
     return (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n),
-            np.empty(n), np.empty((3, n)), np.ones(n, dtype=np.int64), np.zeros(1), np.empty((6, n)),
-            np.empty((2, n), dtype=np.int64))
+            np.empty(n), np.empty((3, n)), np.ones(n, dtype=np.int64), np.zeros(1), np.empty((5, n)),
+            np.empty(n, dtype=np.int64))
 
 
 @njit(cache=True, inline="always")
@@ -154,11 +154,11 @@ def _pulse_lines(dev, w, st, fixed, counts, x, enc_pos, enc_neg, widths, skip_ze
     voltage that line k's value x[k] encodes (:func:`_line_terms`; width widths[0] for V > 0, widths[1] otherwise);
     the pulse terms depend on k only and are computed once. Lines with counts ≤ 0 and (if ``skip_zero``) 0 V
     crossings are skipped. ``buf``: :func:`line_buffers` for at least x.shape[0] lines."""
-    idx, codes, js, vs, ws, xs, _, energy, scratch, kbits = buf
+    idx, codes, js, vs, ws, xs, _, energy, scratch, order = buf
     sign = -1.0 if flags[4] != 0.0 else 1.0
     n = _line_terms(dev, x, enc_pos, enc_neg, sign, faithful, vmin, widths[0], widths[1], skip_zero, idx, vs, ws,
                     codes, xs, js)
-    _model_loop(dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row, scratch, kbits)
+    _model_loop(dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row, scratch, order)
     acc[0] += energy[0]
     acc[1] += _live_pulses(vs, n, counts, fixed.shape[0])
 
@@ -178,7 +178,7 @@ def _live_pulses(vs, n, counts, n_fixed):  # pragma: no cover - compiled
 
 @njit(cache=True, inline="always")
 def _model_loop(dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch,
-                kbits):  # pragma: no cover - compiled
+                order):  # pragma: no cover - compiled
     """The pulses of :func:`_pulse_lines` on the fixed lines ``fixed`` (counts alike), energy[0] = their programming
     energy: one copy of the loop per model, so that the model is a constant inside it (no per-pulse dispatch)."""
     kind = dev[0]
@@ -186,10 +186,10 @@ def _model_loop(dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy
         _pulse_loop(VTEAM, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row)
     elif kind == CHEN_YU:  # vectorised across the lines
         _gathered_loop(CHEN_YU, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch,
-                       kbits)
+                       order)
     else:  # look-up tables
         _gathered_loop(LUT, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch,
-                       kbits)
+                       order)
 
 
 @njit(cache=True, inline="always")
@@ -244,22 +244,23 @@ def _table_round(g, rows, vs, ws, xs, js, grid, table, lo, hi):  # pragma: no co
 
 @njit(cache=True, inline="always")
 def _gathered_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch,
-                   kbits):  # pragma: no cover - compiled
+                   order):  # pragma: no cover - compiled
     """:func:`_pulse_loop` for Chen–Yu and look-up-table devices: the n devices of each fixed line are gathered and
     pulsed together, then written back where their state changed.
 
-    * Chen–Yu: sub-step by sub-step over all devices (``devices.jit.chen_yu_pulse_many``, vectorised).
+    * Chen–Yu: sub-step by sub-step over all devices (``devices.jit.chen_yu_pulse_many``, vectorised), which also
+      gives the programming energy and the new conductances.
     * Tables: one round of pulses at a time, every device once per round, so that the devices' chains of dependent
-      table look-ups overlap; rows are grouped by table (kbits: potentiation rows first, depression rows from the
+      table look-ups overlap; rows are grouped by table (order: potentiation rows first, depression rows from the
       end) so the rounds do not branch on it. Rows whose voltage is below the tables only take energy.
 
-    scratch: float [6, ≥ n] (states, states before, three for Chen–Yu sub-steps, V²·t); kbits: int64 [2, ≥ n]."""
+    scratch: float [5, ≥ n] (states, states before, V²·t, Chen–Yu energies and conductances); order: int64 [≥ n]."""
     prm, pg, pdg, dg, ddg = dev[1], dev[2], dev[4], dev[5], dev[7]
-    g, g_old, v2w, order = scratch[0], scratch[1], scratch[5], kbits[0]
+    g, g_old, v2w = scratch[0], scratch[1], scratch[2]
     n_pot = n_dep = 0
     for q in range(n):
         v2w[q] = vs[q] * vs[q] * ws[q]
-        if kind != CHEN_YU:  # Chen–Yu uses kbits as exponent scratch
+        if kind != CHEN_YU:
             if codes[q] == 3:
                 order[n_pot] = q
                 n_pot += 1
@@ -274,9 +275,8 @@ def _gathered_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, j
             continue
         _gather(st, fixed[f], idx, n, by_row, g, g_old)
         if kind == CHEN_YU:
-            energy[0] += chen_yu_pulse_many(prm, g, n, xs[0], xs[1], v2w, c, scratch[2:5], kbits)
-            chen_yu_conductance_many(prm, g, n, scratch[2], kbits[0])
-            _write_back(w, st, fixed[f], idx, n, by_row, g, g_old, scratch[2], g1)
+            energy[0] += chen_yu_pulse_many(prm, g, n, xs[0], xs[1], v2w, c, scratch[3], scratch[4])
+            _write_back(w, st, fixed[f], idx, n, by_row, g, g_old, scratch[4], g1)
             continue
         for q in range(n):
             if codes[q] == 0 and vs[q] != 0.0:  # no table entry: the state stays, each pulse takes energy
@@ -308,10 +308,10 @@ def depress_columns(dev, w, st, cols, to, post_enc, flags, acc, buf):  # pragma:
 
 @njit(cache=True)
 def _pulse_columns(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, g1, scratch,
-                   kbits):  # pragma: no cover - compiled
+                   order):  # pragma: no cover - compiled
     """:func:`_model_loop` on the columns ``cols`` (one share of :func:`count_pulses`); a compiled function of its
     own because numba's parallel-loop lowering fails on the loop inlined into the prange body."""
-    _model_loop(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, g1, False, scratch, kbits)
+    _model_loop(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, g1, False, scratch, order)
 
 
 SHARES = 8  #: interleaved shares of the columns pulsed in parallel by :func:`count_pulses`
@@ -319,12 +319,12 @@ SHARES = 8  #: interleaved shares of the columns pulsed in parallel by :func:`co
 
 @njit(cache=True, parallel=True)
 def _pulse_shares(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, g1, scratch,
-                  kbits):  # pragma: no cover - compiled
+                  order):  # pragma: no cover - compiled
     """:func:`_pulse_columns` on the SHARES interleaved shares of ``cols`` (columns s, s + SHARES, …) in parallel;
     energy[s, 0] = programming energy of share s."""
     for part in prange(SHARES):
         _pulse_columns(dev, w, st, cols[part::SHARES], counts[part::SHARES], n, idx, vs, ws, codes, xs, js,
-                       energy[part], g1, scratch[part], kbits[part])
+                       energy[part], g1, scratch[part], order[part])
 
 
 @njit(cache=True)
@@ -339,9 +339,9 @@ def count_pulses(dev, w, st, cols, counts, delta, pre_enc, post_enc, flags, acc,
                     flags[6], True, idx, vs, ws, codes, xs, js)
     energy = np.zeros((SHARES, 1))
     m = max(n, 1)
-    scratch = np.empty((SHARES, 6, m))
-    kbits = np.empty((SHARES, 2, m), dtype=np.int64)
-    _pulse_shares(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], scratch, kbits)
+    scratch = np.empty((SHARES, 5, m))
+    order = np.empty((SHARES, m), dtype=np.int64)
+    _pulse_shares(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], scratch, order)
     for part in range(SHARES):
         acc[0] += energy[part, 0]
     acc[1] += _live_pulses(vs, n, counts, cols.shape[0])

@@ -21,7 +21,9 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 from ..errors import ConfigError
 from ..kernel_cache import drop_stale
@@ -215,21 +217,39 @@ def _exp_split(x, hi):  # pragma: no cover - compiled
     return k, (xq - k * _LN2_HI) - k * _LN2_LO
 
 
+@intrinsic
+def _bits_as_float(typingctx, bits):  # pragma: no cover - compiled
+    """The float64 whose IEEE-754 bit pattern is the int64 ``bits`` (a bit cast, so loops using it still
+    vectorise)."""
+    if bits != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return types.float64(types.int64), codegen
+
+
+@intrinsic
+def wide_vectors(typingctx):  # pragma: no cover - compiled
+    """Let the calling function's loops use 512-bit vectors (LLVM function attributes ``prefer-vector-width`` and
+    ``min-legal-vector-width``). LLVM keeps to 256 bits by default on AVX-512 processors; on processors without
+    AVX-512 the attributes change nothing. Lane-wise loops give the same numbers at any width."""
+    def codegen(context, builder, signature, args):
+        for attr in ('"prefer-vector-width"="512"', '"min-legal-vector-width"="512"'):
+            set.add(builder.function.attributes, attr)  # string attributes: llvmlite's add() knows only keywords
+        return context.get_dummy_value()
+    return types.void(), codegen
+
+
 @njit(cache=True, inline="always")
-def vexp(x, n, out, kbits):  # pragma: no cover - compiled
-    """out[:n] = exp(x[:n]) within 1 ulp (x clamped to [−708, 709]), in loops the compiler can vectorise (libm's
-    exp cannot be): x = k·ln2 + r, e^r by a degree-13 Taylor polynomial, 2^k built in the exponent bits
-    (``kbits`` [≥ n] int64 scratch)."""
-    for q in range(n):
-        k, r = _exp_split(x[q], 709.0)
-        p = 0.0
-        for c in _EXP_TAYLOR:
-            p = p * r + c
-        out[q] = p
-        kbits[q] = (np.int64(k) + 1023) << 52
-    scale = kbits.view(np.float64)
-    for q in range(n):
-        out[q] *= scale[q]
+def fexp(x):  # pragma: no cover - compiled
+    """exp(x) within 1 ulp (x clamped to [−708, 709]) in code the compiler can vectorise over a loop (libm's exp
+    cannot be): x = k·ln2 + r, e^r by a degree-13 Taylor polynomial, 2^k built in the exponent bits."""
+    k, r = _exp_split(x, 709.0)
+    p = 0.0
+    for c in _EXP_TAYLOR:
+        p = p * r + c
+    return p * _bits_as_float((np.int64(k) + 1023) << 52)
 
 
 #: the same coefficients split into the even and odd parts of e^r = E(r²) + r·O(r²), highest order first
@@ -238,28 +258,21 @@ _EXP_ODD = _EXP_TAYLOR[0::2]
 
 
 @njit(cache=True, inline="always")
-def vexp_pair(x, n, out, inv, kbits, kinv):  # pragma: no cover - compiled
-    """out[:n] = exp(x[:n]) and inv[:n] = exp(−x[:n]) (x clamped to [−708, 708]) from one polynomial evaluation,
-    within 2 ulp and without a division: with x = k·ln2 + r, e^{±r} = E(r²) ± r·O(r²) (:data:`_EXP_TAYLOR` split
-    into even and odd terms), scaled by 2^{±k} built in the exponent bits (``kbits``, ``kinv``: int64 scratch)."""
-    for q in range(n):
-        k, r = _exp_split(x[q], 708.0)
-        s = r * r
-        ev = 0.0
-        for c in _EXP_EVEN:
-            ev = ev * s + c
-        od = 0.0
-        for c in _EXP_ODD:
-            od = od * s + c
-        od *= r
-        out[q] = ev + od
-        inv[q] = ev - od
-        kbits[q] = (np.int64(k) + 1023) << 52
-        kinv[q] = (1023 - np.int64(k)) << 52
-    up, down = kbits.view(np.float64), kinv.view(np.float64)
-    for q in range(n):
-        out[q] *= up[q]
-        inv[q] *= down[q]
+def fexp_pair(x):  # pragma: no cover - compiled
+    """(exp(x), exp(−x)) (x clamped to [−708, 708]) from one polynomial evaluation, within 2 ulp and without a
+    division: with x = k·ln2 + r, e^{±r} = E(r²) ± r·O(r²) (:data:`_EXP_TAYLOR` split into even and odd terms),
+    scaled by 2^{±k} built in the exponent bits."""
+    k, r = _exp_split(x, 708.0)
+    s = r * r
+    ev = 0.0
+    for c in _EXP_EVEN:
+        ev = ev * s + c
+    od = 0.0
+    for c in _EXP_ODD:
+        od = od * s + c
+    od *= r
+    ki = np.int64(k)
+    return (ev + od) * _bits_as_float((ki + 1023) << 52), (ev - od) * _bits_as_float((1023 - ki) << 52)
 
 
 @njit(cache=True, fastmath={"reassoc", "nsz"})
@@ -273,40 +286,35 @@ def vsum(x, n):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def chen_yu_conductance_many(prm, g, n, out, kbits):  # pragma: no cover - compiled
-    """out[:n] = :func:`conductance` of Chen–Yu gaps g[:n], vectorisable (exp by :func:`vexp`)."""
-    for q in range(n):
-        out[q] = -g[q] / prm[10]
-    vexp(out, n, out, kbits)
-    for q in range(n):
-        out[q] = prm[9] * out[q]
+def chen_yu_fast_conductance(prm, s):  # pragma: no cover - compiled
+    """:func:`conductance` of a Chen–Yu gap s with :func:`fexp` (vectorisable)."""
+    return prm[9] * fexp(-s / prm[10])
 
 
-@njit(cache=True, fastmath={"contract"})
-def chen_yu_pulse_many(prm, g, n, h, field, v2w, count, scratch, kbits):  # pragma: no cover - compiled
+@njit(cache=True, fastmath={"contract"}, error_model="numpy")
+def chen_yu_pulse_many(prm, g, n, h, field, v2w, count, energy, cond):  # pragma: no cover - compiled
     """``count`` pulses on each of n Chen–Yu devices, gaps g[:n] updated in place; device q's pulse has the
     :func:`voltage_terms` h[q] = −v0·Δt/n and field[q] = V·a0/L·q/kT, and v2w[q] = V²·Δt. Same sub-steps as
-    :func:`pulse_terms`, but device by device inside each sub-step, so the loops vectorise (e^{±γ·field} by
-    :func:`vexp_pair`; scratch: float [3, ≥ n], kbits: int64 [2, ≥ n]). Returns the programming energy Σ G·V²·t
-    (G before each pulse). Compiled on its own with contracted multiply-adds (fused, one rounding less)."""
-    t, e, ie = scratch[0], scratch[1], scratch[2]
+    :func:`pulse_terms`, but device by device inside each sub-step, so that each sub-step is one vectorised loop
+    (e^{±γ·field} by :func:`fexp_pair`), on 512-bit vectors where the processor has them (:func:`wide_vectors`).
+    Leaves energy[q] = Σ over its pulses of G·V²·t (G before each pulse) and cond[q] = G after the last; returns
+    Σ energy. Compiled on its own with contracted multiply-adds (fused, one rounding less)."""
+    wide_vectors()
     g0, b3, gen, rec, lo, hi = prm[0], prm[1], prm[3], prm[4], prm[7], prm[8]
-    energy = 0.0
+    energy[:n] = 0.0
     for _ in range(count):
-        chen_yu_conductance_many(prm, g, n, e, kbits[0])
         for q in range(n):
-            t[q] = e[q] * v2w[q]
-        energy += vsum(t, n)
+            energy[q] += chen_yu_fast_conductance(prm, g[q]) * v2w[q]
         for _ in range(int(prm[6])):
             for q in range(n):
                 gq = g[q]
-                t[q] = (g0 - b3 * (gq * gq * gq)) * field[q]
-            vexp_pair(t, n, e, ie, kbits[0], kbits[1])
-            for q in range(n):
-                x = g[q] + h[q] * (gen * e[q] - rec * ie[q])
+                e, ie = fexp_pair((g0 - b3 * (gq * gq * gq)) * field[q])
+                x = gq + h[q] * (gen * e - rec * ie)
                 x = x if x > lo else lo
                 g[q] = x if x < hi else hi
-    return energy
+    for q in range(n):
+        cond[q] = chen_yu_fast_conductance(prm, g[q])
+    return vsum(energy, n)
 
 
 @njit(cache=True, inline="always")

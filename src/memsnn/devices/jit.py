@@ -213,7 +213,7 @@ _LN2_LO = 1.90821492927058770002e-10
 def _exp_split(x, hi):  # pragma: no cover - compiled
     """(k, r) with x = k·ln2 + r, |r| ≤ ln2/2, for x clamped to [−708, hi]."""
     xq = min(max(x, -708.0), hi)
-    k = math.floor(xq * _LOG2E + 0.5)
+    k = np.floor(xq * _LOG2E + 0.5)  # a float (math.floor would convert to int64)
     return k, (xq - k * _LN2_HI) - k * _LN2_LO
 
 
@@ -227,6 +227,29 @@ def _bits_as_float(typingctx, bits):  # pragma: no cover - compiled
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], ir.DoubleType())
     return types.float64(types.int64), codegen
+
+
+@intrinsic
+def _float_bits(typingctx, x):  # pragma: no cover - compiled
+    """The IEEE-754 bit pattern (int64) of the float64 x (a bit cast)."""
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+    return types.int64(types.float64), codegen
+
+
+#: 1.5·2⁵²: for an integer-valued float k with |k| < 2⁵¹, the bits of k + _SHIFTER are those of _SHIFTER plus k
+_SHIFTER = 6755399441055744.0
+_SHIFTER_BITS = 0x4338000000000000
+
+
+@njit(cache=True, inline="always")
+def _exponent_offset(k):  # pragma: no cover - compiled
+    """The integer-valued float k as an int64 offset from the bits of :data:`_SHIFTER`: k without a float → int64
+    conversion, which processors without AVX-512 have no vector instruction for (it would keep a loop scalar)."""
+    return _float_bits(k + _SHIFTER) - _SHIFTER_BITS
 
 
 @intrinsic
@@ -249,7 +272,7 @@ def fexp(x):  # pragma: no cover - compiled
     p = 0.0
     for c in _EXP_TAYLOR:
         p = p * r + c
-    return p * _bits_as_float((np.int64(k) + 1023) << 52)
+    return p * _bits_as_float((_exponent_offset(k) + 1023) << 52)
 
 
 #: the same coefficients split into the even and odd parts of e^r = E(r²) + r·O(r²), highest order first
@@ -271,7 +294,7 @@ def fexp_pair(x):  # pragma: no cover - compiled
     for c in _EXP_ODD:
         od = od * s + c
     od *= r
-    ki = np.int64(k)
+    ki = _exponent_offset(k)
     return (ev + od) * _bits_as_float((ki + 1023) << 52), (ev - od) * _bits_as_float((1023 - ki) << 52)
 
 

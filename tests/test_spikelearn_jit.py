@@ -157,10 +157,10 @@ def test_vectorised_exp_and_chen_yu_pulses_match_scalar_kernels():
     from memsnn.devices.jit import chen_yu_pulse_many, conductance, fexp, fexp_pair
 
     @njit
-    def many(prm, g, h, field, v2w, count):
+    def many(prm, g, h, field, v2w, count, exact=True):
         n = g.shape[0]
         cond = np.empty(n)
-        return chen_yu_pulse_many(prm, g, n, h, field, v2w, count, np.empty(n), cond), cond
+        return chen_yu_pulse_many(prm, g, n, h, field, v2w, count, np.empty(n), cond, np.empty((6, n)), exact), cond
 
     @njit
     def vexp_all(x):
@@ -209,3 +209,51 @@ def test_table_axis_bisection_equals_searchsorted():
         for x in np.concatenate([grid, rng.random(300) * 1.2 - 0.1]):
             want = min(max(int(np.searchsorted(grid, x, side="right")) - 1, 0), size - 2)
             assert _axis(grid, x)[0] == want
+
+
+def test_chen_yu_carried_exponentials_match_exact_sub_steps():
+    """Approximate-BP-like pulses (±1.45–1.52 V, 1 ns) on gaps near 1 nm take the carried-exponential path, which
+    agrees with fresh exponentials every sub-step to 1e-14 relative; a strong pulse falls back to the exact path
+    (bit for bit)."""
+    from numba import njit
+
+    from memsnn.devices.jit import CHEN_YU_CARRY_LIMIT, chen_yu_pulse_many
+
+    @njit
+    def run(prm, g, h, field, v2w, count, exact):
+        n = g.shape[0]
+        cond, energy, work = np.empty(n), np.empty(n), np.empty((6, n))
+        total = chen_yu_pulse_many(prm, g, n, h, field, v2w, count, energy, cond, work, exact)
+        return total, energy, cond, work[2].copy()
+
+    args = pack_device(ChenYuDevice()).args()
+    rng = np.random.default_rng(3)
+    n = 203  # not a multiple of the vector width
+    g0 = rng.uniform(0.95e-9, 1.2e-9, n)
+    v = rng.uniform(1.45, 1.52, n) * rng.choice([-1.0, 1.0], n)
+    width = 1e-9
+    terms = [voltage_terms(*args, float(vq), width) for vq in v]
+    h, field = np.array([t[1] for t in terms]), np.array([t[2] for t in terms])
+    for count in (1, 4):
+        ga, gb = g0.copy(), g0.copy()
+        ta, ea, ca, worst = run(args[1], ga, h, field, v * v * width, count, False)
+        tb, eb, cb, _ = run(args[1], gb, h, field, v * v * width, count, True)
+        assert np.all(worst <= CHEN_YU_CARRY_LIMIT) and worst.max() > 0.0  # the carried path was taken
+        assert not np.array_equal(ga, g0)
+        np.testing.assert_allclose(ga - g0, gb - g0, rtol=1e-9, atol=0)  # the changes themselves
+        np.testing.assert_allclose(ga, gb, rtol=1e-14, atol=0)
+        np.testing.assert_allclose(ca, cb, rtol=1e-13, atol=0)
+        np.testing.assert_allclose(ea, eb, rtol=1e-13, atol=0)
+        assert ta == pytest.approx(tb, rel=1e-13)
+    # one strong pulse (small gap, 1.6 V) among them: the whole call is redone with fresh exponentials
+    g1 = g0.copy()
+    g1[7] = 0.3e-9
+    v1 = v.copy()
+    v1[7] = 1.6
+    t7 = voltage_terms(*args, 1.6, width)
+    h[7], field[7] = t7[1], t7[2]
+    ga, gb = g1.copy(), g1.copy()
+    ta, ea, _, worst = run(args[1], ga, h, field, v1 * v1 * width, 2, False)
+    tb, eb, _, _ = run(args[1], gb, h, field, v1 * v1 * width, 2, True)
+    assert not worst[7] <= CHEN_YU_CARRY_LIMIT
+    assert np.array_equal(ga, gb) and np.array_equal(ea, eb) and ta == tb

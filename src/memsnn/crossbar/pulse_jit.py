@@ -108,9 +108,9 @@ def _as_matrix(t: torch.Tensor) -> np.ndarray:
 @njit(cache=True)
 def line_buffers(n):  # pragma: no cover - compiled
     """Scratch arrays of the pulse kernels for up to n lines, allocated once per sample by the callers:
-    (idx, codes, voltage cells, voltages, widths, terms [3, n], ones, energy [1], floats [5, n], row order [n])."""
+    (idx, codes, voltage cells, voltages, widths, terms [3, n], ones, energy [1], floats [11, n], row order [n])."""
     return (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n),
-            np.empty(n), np.empty((3, n)), np.ones(n, dtype=np.int64), np.zeros(1), np.empty((5, n)),
+            np.empty(n), np.empty((3, n)), np.ones(n, dtype=np.int64), np.zeros(1), np.empty((11, n)),
             np.empty(n, dtype=np.int64))
 
 
@@ -158,7 +158,8 @@ def _pulse_lines(dev, w, st, fixed, counts, x, enc_pos, enc_neg, widths, skip_ze
     sign = -1.0 if flags[4] != 0.0 else 1.0
     n = _line_terms(dev, x, enc_pos, enc_neg, sign, faithful, vmin, widths[0], widths[1], skip_zero, idx, vs, ws,
                     codes, xs, js)
-    _model_loop(dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row, scratch, order)
+    _model_loop(dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], by_row, scratch, order,
+                False)
     acc[0] += energy[0]
     acc[1] += _live_pulses(vs, n, counts, fixed.shape[0])
 
@@ -177,19 +178,21 @@ def _live_pulses(vs, n, counts, n_fixed):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def _model_loop(dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch,
-                order):  # pragma: no cover - compiled
+def _model_loop(dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch, order,
+                weak):  # pragma: no cover - compiled
     """The pulses of :func:`_pulse_lines` on the fixed lines ``fixed`` (counts alike), energy[0] = their programming
-    energy: one copy of the loop per model, so that the model is a constant inside it (no per-pulse dispatch)."""
+    energy: one copy of the loop per model, so that the model is a constant inside it (no per-pulse dispatch).
+    ``weak``: the pulses move states little (approximate BP), so Chen–Yu devices first try the carried exponentials
+    of ``devices.jit.chen_yu_pulse_many``; STDP pulses (≈ 1 % a pulse) take its exact path directly."""
     kind = dev[0]
     if kind == VTEAM:
         _pulse_loop(VTEAM, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row)
     elif kind == CHEN_YU:  # vectorised across the lines
         _gathered_loop(CHEN_YU, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch,
-                       order)
+                       order, weak)
     else:  # look-up tables
         _gathered_loop(LUT, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch,
-                       order)
+                       order, weak)
 
 
 @njit(cache=True, inline="always")
@@ -244,17 +247,18 @@ def _table_round(g, rows, vs, ws, xs, js, grid, table, lo, hi):  # pragma: no co
 
 @njit(cache=True, inline="always")
 def _gathered_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, js, energy, g1, by_row, scratch,
-                   order):  # pragma: no cover - compiled
+                   order, weak):  # pragma: no cover - compiled
     """:func:`_pulse_loop` for Chen–Yu and look-up-table devices: the n devices of each fixed line are gathered and
     pulsed together, then written back where their state changed.
 
-    * Chen–Yu: sub-step by sub-step over all devices (``devices.jit.chen_yu_pulse_many``, vectorised), which also
-      gives the programming energy and the new conductances.
+    * Chen–Yu: sub-step by sub-step over all devices (``devices.jit.chen_yu_pulse_many``, vectorised; carried
+      exponentials first if ``weak``), which also gives the programming energy and the new conductances.
     * Tables: one round of pulses at a time, every device once per round, so that the devices' chains of dependent
       table look-ups overlap; rows are grouped by table (order: potentiation rows first, depression rows from the
       end) so the rounds do not branch on it. Rows whose voltage is below the tables only take energy.
 
-    scratch: float [5, ≥ n] (states, states before, V²·t, Chen–Yu energies and conductances); order: int64 [≥ n]."""
+    scratch: float [11, ≥ n] (states, states before, V²·t, Chen–Yu energies, conductances and work arrays);
+    order: int64 [≥ n]."""
     prm, pg, pdg, dg, ddg = dev[1], dev[2], dev[4], dev[5], dev[7]
     g, g_old, v2w = scratch[0], scratch[1], scratch[2]
     n_pot = n_dep = 0
@@ -275,7 +279,8 @@ def _gathered_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, j
             continue
         _gather(st, fixed[f], idx, n, by_row, g, g_old)
         if kind == CHEN_YU:
-            energy[0] += chen_yu_pulse_many(prm, g, n, xs[0], xs[1], v2w, c, scratch[3], scratch[4])
+            energy[0] += chen_yu_pulse_many(prm, g, n, xs[0], xs[1], v2w, c, scratch[3], scratch[4], scratch[5:11],
+                                            not weak)
             _write_back(w, st, fixed[f], idx, n, by_row, g, g_old, scratch[4], g1)
             continue
         for q in range(n):
@@ -311,7 +316,7 @@ def _pulse_columns(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, ener
                    order):  # pragma: no cover - compiled
     """:func:`_model_loop` on the columns ``cols`` (one share of :func:`count_pulses`); a compiled function of its
     own because numba's parallel-loop lowering fails on the loop inlined into the prange body."""
-    _model_loop(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, g1, False, scratch, order)
+    _model_loop(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, g1, False, scratch, order, True)
 
 
 SHARES = 8  #: interleaved shares of the columns pulsed in parallel by :func:`count_pulses`
@@ -339,7 +344,7 @@ def count_pulses(dev, w, st, cols, counts, delta, pre_enc, post_enc, flags, acc,
                     flags[6], True, idx, vs, ws, codes, xs, js)
     energy = np.zeros((SHARES, 1))
     m = max(n, 1)
-    scratch = np.empty((SHARES, 5, m))
+    scratch = np.empty((SHARES, 11, m))
     order = np.empty((SHARES, m), dtype=np.int64)
     _pulse_shares(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], scratch, order)
     for part in range(SHARES):

@@ -108,9 +108,9 @@ def _as_matrix(t: torch.Tensor) -> np.ndarray:
 @njit(cache=True)
 def line_buffers(n):  # pragma: no cover - compiled
     """Scratch arrays of the pulse kernels for up to n lines, allocated once per sample by the callers:
-    (idx, codes, voltage cells, voltages, widths, terms [3, n], ones, energy [1], floats [11, n], row order [n])."""
+    (idx, codes, voltage cells, voltages, widths, terms [3, n], ones, energy [1], floats [13, n], row order [n])."""
     return (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n),
-            np.empty(n), np.empty((3, n)), np.ones(n, dtype=np.int64), np.zeros(1), np.empty((11, n)),
+            np.empty(n), np.empty((3, n)), np.ones(n, dtype=np.int64), np.zeros(1), np.empty((13, n)),
             np.empty(n, dtype=np.int64))
 
 
@@ -257,7 +257,7 @@ def _gathered_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, j
       table look-ups overlap; rows are grouped by table (order: potentiation rows first, depression rows from the
       end) so the rounds do not branch on it. Rows whose voltage is below the tables only take energy.
 
-    scratch: float [11, ≥ n] (states, states before, V²·t, Chen–Yu energies, conductances and work arrays);
+    scratch: float [13, ≥ n] (states, states before, V²·t, Chen–Yu energies, conductances and work arrays);
     order: int64 [≥ n]."""
     prm, pg, pdg, dg, ddg = dev[1], dev[2], dev[4], dev[5], dev[7]
     g, g_old, v2w = scratch[0], scratch[1], scratch[2]
@@ -279,7 +279,7 @@ def _gathered_loop(kind, dev, w, st, fixed, counts, n, idx, vs, ws, codes, xs, j
             continue
         _gather(st, fixed[f], idx, n, by_row, g, g_old)
         if kind == CHEN_YU:
-            energy[0] += chen_yu_pulse_many(prm, g, n, xs[0], xs[1], v2w, c, scratch[3], scratch[4], scratch[5:11],
+            energy[0] += chen_yu_pulse_many(prm, g, n, xs[0], xs[1], v2w, c, scratch[3], scratch[4], scratch[5:13],
                                             not weak)
             _write_back(w, st, fixed[f], idx, n, by_row, g, g_old, scratch[4], g1)
             continue
@@ -344,7 +344,7 @@ def count_pulses(dev, w, st, cols, counts, delta, pre_enc, post_enc, flags, acc,
                     flags[6], True, idx, vs, ws, codes, xs, js)
     energy = np.zeros((SHARES, 1))
     m = max(n, 1)
-    scratch = np.empty((SHARES, 11, m))
+    scratch = np.empty((SHARES, 13, m))
     order = np.empty((SHARES, m), dtype=np.int64)
     _pulse_shares(dev, w, st, cols, counts, n, idx, vs, ws, codes, xs, js, energy, flags[7], scratch, order)
     for part in range(SHARES):

@@ -316,6 +316,7 @@ def chen_yu_fast_conductance(prm, s):  # pragma: no cover - compiled
 
 #: bound on Σ Δu⁶ over the sub-steps of a call of :func:`chen_yu_pulse_many`, Δu the change of the exponent
 #: u = γ·F over a sub-step: e^{±u} carried by Taylor factors to degree 5 then stays within Σ Δu⁶/720 ≤ 2⁻⁵⁶ of exact
+#: (:func:`_chen_yu_carried` adds the conductance's share)
 CHEN_YU_CARRY_LIMIT = 720.0 * 2.0 ** -56
 
 
@@ -341,20 +342,25 @@ def _chen_yu_exact(prm, g, n, h, field, v2w, count, energy):  # pragma: no cover
 def _chen_yu_carried(prm, g, n, h, field, v2w, count, energy, work):  # pragma: no cover - compiled
     """The sub-steps of :func:`chen_yu_pulse_many` with e^{±u} (u = γ(g)·F) evaluated once, then carried from
     sub-step to sub-step: Δu = −β'·F·(g'³ − g³) = −β'·F·(g' − g)·(g'² + g'g + g²) (no cancellation),
-    e^{±(u + Δu)} = e^{±u}·(E(Δu²) ± Δu·O(Δu²)) (Taylor to degree 5, relative error Δu⁶/720 a sub-step). Leaves
-    worst[q] = Σ Δu⁶ of device q; returns False (states partly updated) as soon as the first sub-step exceeds
-    :data:`CHEN_YU_CARRY_LIMIT` on some device."""
+    e^{±(u + Δu)} = e^{±u}·(E(Δu²) ± Δu·O(Δu²)) (Taylor to degree 5, relative error Δu⁶/720 a sub-step). The
+    conductance G = G1·e^{−g/g0} (for the energy and ``work[6]``) is carried from pulse to pulse likewise (degree 7,
+    error D⁸/8! for D = Δg/g0 over a pulse). Leaves worst[q] = Σ Δu⁶ + Σ D⁸·6!/8! of device q (so that
+    worst/6! bounds the relative error of the carried factors); returns False (states partly updated) as soon as the
+    first sub-step exceeds :data:`CHEN_YU_CARRY_LIMIT` on more than an eighth of the devices."""
     g0, b3, gen, rec, lo, hi = prm[0], prm[1], prm[3], prm[4], prm[7], prm[8]
-    up, down, worst, hg, hr, bf = work[0], work[1], work[2], work[3], work[4], work[5]
+    up, down, worst, hg, hr, bf, cond, start = work[0], work[1], work[2], work[3], work[4], work[5], work[6], work[7]
+    inv_len = 1.0 / prm[10]
     for q in range(n):
         gq = g[q]
         up[q], down[q] = fexp_pair((g0 - b3 * (gq * gq * gq)) * field[q])
         hg[q], hr[q], bf[q] = h[q] * gen, h[q] * rec, b3 * field[q]
+        cond[q] = chen_yu_fast_conductance(prm, gq)
         worst[q] = 0.0
         energy[q] = 0.0
     for k in range(count):
         for q in range(n):
-            energy[q] += chen_yu_fast_conductance(prm, g[q]) * v2w[q]
+            energy[q] += cond[q] * v2w[q]
+            start[q] = g[q]
         for sub in range(int(prm[6])):
             for q in range(n):
                 gq = g[q]
@@ -370,10 +376,39 @@ def _chen_yu_carried(prm, g, n, h, field, v2w, count, energy, work):  # pragma: 
                 down[q] *= ev - od
                 worst[q] += dd * dd * dd
             if k == 0 and sub == 0:
+                bad = 0
                 for q in range(n):
-                    if not worst[q] <= CHEN_YU_CARRY_LIMIT:  # (NaN too)
-                        return False
+                    bad += not worst[q] <= CHEN_YU_CARRY_LIMIT  # (NaN too)
+                if 8 * bad > n:
+                    return False
+        for q in range(n):  # G = G1·e^{−g/g0} carried over the pulse: Taylor to degree 7, error D⁸/8!
+            d = (g[q] - start[q]) * inv_len
+            dd = d * d
+            ev = 1.0 + dd * (0.5 + dd * ((1.0 / 24.0) + dd * (1.0 / 720.0)))
+            od = d * (1.0 + dd * ((1.0 / 6.0) + dd * ((1.0 / 120.0) + dd * (1.0 / 5040.0))))
+            cond[q] *= ev - od
+            d4 = dd * dd
+            worst[q] += d4 * d4 * (720.0 / 40320.0)  # in units of the bound on Σ Δu⁶
     return True
+
+
+@njit(cache=True, inline="always")
+def _chen_yu_redo(prm, g, n, h, field, v2w, count, energy, saved, work):  # pragma: no cover - compiled
+    """Redo with :func:`_chen_yu_exact` the devices whose carried factors exceeded :data:`CHEN_YU_CARRY_LIMIT`
+    (worst = work[2]), from their saved gaps, gathered into work rows 0, 1, 3, 4, 5 and 7; their conductances go to
+    work[6] like the carried ones."""
+    bad, gb, hb, fb, vb, eb = work[0], work[1], work[3], work[4], work[5], work[7]
+    m = 0
+    for q in range(n):
+        if not work[2, q] <= CHEN_YU_CARRY_LIMIT:  # (NaN too)
+            bad[m], gb[m], hb[m], fb[m], vb[m] = q, saved[q], h[q], field[q], v2w[q]
+            m += 1
+    if m == 0:
+        return
+    _chen_yu_exact(prm, gb, m, hb, fb, vb, count, eb)
+    for k in range(m):
+        q = int(bad[k])
+        g[q], energy[q], work[6, q] = gb[k], eb[k], chen_yu_fast_conductance(prm, gb[k])
 
 
 @njit(cache=True, fastmath={"contract"}, error_model="numpy")
@@ -385,23 +420,22 @@ def chen_yu_pulse_many(prm, g, n, h, field, v2w, count, energy, cond, work, exac
 
     Most pulses of approximate BP move a gap by ≲ 10⁻⁴ of itself, so the exponent γ·F changes little per sub-step:
     e^{±γ·F} is then carried across the sub-steps (:func:`_chen_yu_carried`, about half the arithmetic of fresh
-    exponentials). If the carried factors' error bound exceeds :data:`CHEN_YU_CARRY_LIMIT` on any device (or
-    ``exact``), the call is redone from the saved gaps with e^{±γ·F} afresh every sub-step (:func:`_chen_yu_exact`,
-    :func:`fexp_pair`). Both agree to ≲ 10⁻¹⁴ relative in the gap.
+    exponentials). Devices whose carried factors' error bound exceeds :data:`CHEN_YU_CARRY_LIMIT` are redone from
+    their saved gaps with e^{±γ·F} afresh every sub-step (:func:`_chen_yu_redo`, :func:`_chen_yu_exact`,
+    :func:`fexp_pair`); the whole call is, if more than an eighth of the devices exceed it in the first sub-step, or
+    if ``exact``. Both agree to ≲ 10⁻¹⁴ relative in the gap.
 
     Leaves energy[q] = Σ over its pulses of G·V²·t (G before each pulse) and cond[q] = G after the last; returns
-    Σ energy. work: float [6, ≥ n] scratch. Compiled on its own with contracted multiply-adds."""
+    Σ energy. work: float [8, ≥ n] scratch. Compiled on its own with contracted multiply-adds."""
     wide_vectors()
-    done = False
     if not exact:
         cond[:n] = g[:n]  # saved for the exact path
-        done = _chen_yu_carried(prm, g, n, h, field, v2w, count, energy, work)
-        for q in range(n):
-            done &= work[2, q] <= CHEN_YU_CARRY_LIMIT  # also False for NaN
-        if not done:
-            g[:n] = cond[:n]
-    if not done:
-        _chen_yu_exact(prm, g, n, h, field, v2w, count, energy)
+        if _chen_yu_carried(prm, g, n, h, field, v2w, count, energy, work):
+            _chen_yu_redo(prm, g, n, h, field, v2w, count, energy, cond, work)
+            cond[:n] = work[6, :n]
+            return vsum(energy, n)
+        g[:n] = cond[:n]
+    _chen_yu_exact(prm, g, n, h, field, v2w, count, energy)
     for q in range(n):
         cond[q] = chen_yu_fast_conductance(prm, g[q])
     return vsum(energy, n)

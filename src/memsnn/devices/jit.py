@@ -321,6 +321,25 @@ CHEN_YU_CARRY_LIMIT = 720.0 * 2.0 ** -56
 
 
 @njit(cache=True, inline="always")
+def _taylor_pair(d, even, odd):  # pragma: no cover - compiled
+    """(E(d²), d·O(d²)): the even and odd parts of the Taylor polynomial of e^d whose coefficients, highest order
+    first, are ``even`` and ``odd`` (tails of :data:`_EXP_EVEN` / :data:`_EXP_ODD`); e^{±d} ≈ E ± d·O."""
+    dd = d * d
+    ev = even[0]  # (not 0·dd + c: without fast-math the compiler keeps that multiply-add)
+    for c in even[1:]:
+        ev = ev * dd + c
+    od = odd[0]
+    for c in odd[1:]:
+        od = od * dd + c
+    return ev, d * od
+
+
+#: coefficients of the carried factors: e^{±Δu} to degree 5 (sub-steps), e^{−D} to degree 7 (conductance)
+_CARRY_EVEN5, _CARRY_ODD5 = _EXP_EVEN[-3:], _EXP_ODD[-3:]
+_CARRY_EVEN7, _CARRY_ODD7 = _EXP_EVEN[-4:], _EXP_ODD[-4:]
+
+
+@njit(cache=True, inline="always")
 def _chen_yu_exact(prm, g, n, h, field, v2w, count, energy):  # pragma: no cover - compiled
     """The sub-steps of :func:`chen_yu_pulse_many` with e^{±γ·F} evaluated afresh (:func:`fexp_pair`) at every
     sub-step."""
@@ -369,11 +388,10 @@ def _chen_yu_carried(prm, g, n, h, field, v2w, count, energy, work):  # pragma: 
                 x = x if x < hi else hi
                 g[q] = x
                 d = (bf[q] * (gq - x)) * (x * (x + gq) + gq * gq)
-                dd = d * d
-                ev = 1.0 + dd * (0.5 + dd * (1.0 / 24.0))
-                od = d * (1.0 + dd * ((1.0 / 6.0) + dd * (1.0 / 120.0)))
+                ev, od = _taylor_pair(d, _CARRY_EVEN5, _CARRY_ODD5)
                 up[q] *= ev + od
                 down[q] *= ev - od
+                dd = d * d
                 worst[q] += dd * dd * dd
             if k == 0 and sub == 0:
                 bad = 0
@@ -383,10 +401,9 @@ def _chen_yu_carried(prm, g, n, h, field, v2w, count, energy, work):  # pragma: 
                     return False
         for q in range(n):  # G = G1·e^{−g/g0} carried over the pulse: Taylor to degree 7, error D⁸/8!
             d = (g[q] - start[q]) * inv_len
-            dd = d * d
-            ev = 1.0 + dd * (0.5 + dd * ((1.0 / 24.0) + dd * (1.0 / 720.0)))
-            od = d * (1.0 + dd * ((1.0 / 6.0) + dd * ((1.0 / 120.0) + dd * (1.0 / 5040.0))))
+            ev, od = _taylor_pair(d, _CARRY_EVEN7, _CARRY_ODD7)
             cond[q] *= ev - od
+            dd = d * d
             d4 = dd * dd
             worst[q] += d4 * d4 * (720.0 / 40320.0)  # in units of the bound on Σ Δu⁶
     return True

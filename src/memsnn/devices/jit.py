@@ -281,19 +281,26 @@ _EXP_ODD = _EXP_TAYLOR[0::2]
 
 
 @njit(cache=True, inline="always")
+def _taylor_pair(d, even, odd):  # pragma: no cover - compiled
+    """(E(d²), d·O(d²)): the even and odd parts of the Taylor polynomial of e^d whose coefficients, highest order
+    first, are ``even`` and ``odd`` (:data:`_EXP_EVEN` / :data:`_EXP_ODD` or their tails); e^{±d} ≈ E ± d·O."""
+    dd = d * d
+    ev = even[0]  # (not 0·dd + c: without fast-math the compiler keeps that multiply-add)
+    for c in even[1:]:
+        ev = ev * dd + c
+    od = odd[0]
+    for c in odd[1:]:
+        od = od * dd + c
+    return ev, d * od
+
+
+@njit(cache=True, inline="always")
 def fexp_pair(x):  # pragma: no cover - compiled
     """(exp(x), exp(−x)) (x clamped to [−708, 708]) from one polynomial evaluation, within 2 ulp and without a
     division: with x = k·ln2 + r, e^{±r} = E(r²) ± r·O(r²) (:data:`_EXP_TAYLOR` split into even and odd terms),
     scaled by 2^{±k} built in the exponent bits."""
     k, r = _exp_split(x, 708.0)
-    s = r * r
-    ev = 0.0
-    for c in _EXP_EVEN:
-        ev = ev * s + c
-    od = 0.0
-    for c in _EXP_ODD:
-        od = od * s + c
-    od *= r
+    ev, od = _taylor_pair(r, _EXP_EVEN, _EXP_ODD)
     ki = _exponent_offset(k)
     return (ev + od) * _bits_as_float((ki + 1023) << 52), (ev - od) * _bits_as_float((1023 - ki) << 52)
 
@@ -318,20 +325,6 @@ def chen_yu_fast_conductance(prm, s):  # pragma: no cover - compiled
 #: u = γ·F over a sub-step: e^{±u} carried by Taylor factors to degree 5 then stays within Σ Δu⁶/720 ≤ 2⁻⁵⁶ of exact
 #: (:func:`_chen_yu_carried` adds the conductance's share)
 CHEN_YU_CARRY_LIMIT = 720.0 * 2.0 ** -56
-
-
-@njit(cache=True, inline="always")
-def _taylor_pair(d, even, odd):  # pragma: no cover - compiled
-    """(E(d²), d·O(d²)): the even and odd parts of the Taylor polynomial of e^d whose coefficients, highest order
-    first, are ``even`` and ``odd`` (tails of :data:`_EXP_EVEN` / :data:`_EXP_ODD`); e^{±d} ≈ E ± d·O."""
-    dd = d * d
-    ev = even[0]  # (not 0·dd + c: without fast-math the compiler keeps that multiply-add)
-    for c in even[1:]:
-        ev = ev * dd + c
-    od = odd[0]
-    for c in odd[1:]:
-        od = od * dd + c
-    return ev, d * od
 
 
 #: coefficients of the carried factors: e^{±Δu} to degree 5 (sub-steps), e^{−D} to degree 7 (conductance)

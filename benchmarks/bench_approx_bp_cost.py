@@ -13,24 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 
 import numpy as np
 import torch
+from bench_spikelearn import timed  # (benchmarks/ is on the path when this script runs)
 
 from memsnn.data.mnist import load_mnist
 from memsnn.learning.approx_bp import ApproxBpNetwork, BpNetConfig
 from memsnn.learning.synapse_factory import SynapseConfig, bp_synapses
 from memsnn.results import atomic_write_json, environment_info
 from memsnn.runtime import set_threads
-
-
-def best_of(fn, reps: int) -> float:
-    """Shortest wall time of ``reps`` calls of fn() (fn builds its own fresh state)."""
-    best = np.inf
-    for _ in range(reps):
-        best = min(best, fn())
-    return best
 
 
 def main() -> None:
@@ -50,11 +42,6 @@ def main() -> None:
         return ApproxBpNetwork(BpNetConfig(n_hidden=nh), bp_synapses(sc, (nh, 784)), bp_synapses(sc, (10, nh)),
                                torch.Generator().manual_seed(0))
 
-    def timed(fn) -> float:
-        t0 = time.perf_counter()
-        fn()
-        return time.perf_counter() - t0
-
     rows = []
     for nh in (int(s) for s in args.sizes.split(",")):
         warm = make(nh)
@@ -69,10 +56,10 @@ def main() -> None:
             net = make(nh)
             return timed(lambda: net.predict(xv))
 
-        rows.append({"n_hidden": nh, "train_us": best_of(train, args.reps) / args.n * 1e6,
-                     "validate_us": best_of(validate, args.reps) / args.n * 1e6})
+        rows.append({"n_hidden": nh, "train_us": min(train() for _ in range(args.reps)) / args.n * 1e6,
+                     "validate_us": min(validate() for _ in range(args.reps)) / args.n * 1e6})
         print(json.dumps(rows[-1]), flush=True)
-    draws = best_of(lambda: timed(lambda: make(8)._draws(xt)), args.reps) / args.n * 1e6
+    draws = min(timed(lambda: make(8)._draws(xt)) for _ in range(args.reps)) / args.n * 1e6
     nhs = np.array([r["n_hidden"] for r in rows], dtype=float)
     fit = {}
     for key in ("train_us", "validate_us"):

@@ -14,6 +14,7 @@ import torch
 from numba import njit
 
 from ..kernel_cache import drop_stale
+from ..rng import rand_float32
 
 
 def bernoulli_spikes(x: torch.Tensor, steps: int, generator: torch.Generator | None = None,
@@ -29,13 +30,13 @@ def nonzero_rate_draws(p: torch.Tensor | np.ndarray, steps: int, generator: torc
     never spikes). Returns (u, probabilities, columns, cptr) for :func:`bernoulli_events`: sample b's inputs are
     columns[cptr[b]:cptr[b+1]] and its draws are ``steps`` rows of them, step-major; samples follow each other in
     one draw, so a batch draws the same numbers as its samples drawn one at a time (torch's CPU generator is
-    sequential)."""
+    sequential; the draws are ``torch.rand``'s numbers, made by :func:`memsnn.rng.rand_float32`)."""
     p = p.numpy() if isinstance(p, torch.Tensor) else np.asarray(p)
     rows, cols = np.nonzero(p > 0)
     cptr = np.zeros(p.shape[0] + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=p.shape[0]), out=cptr[1:])
-    u = torch.rand(steps * cols.shape[0], generator=generator, dtype=torch.float32)
-    return u.numpy(), p[rows, cols].astype(np.float32), cols, cptr
+    u = rand_float32(steps * cols.shape[0], generator)  # = torch.rand(…, float32), compiled
+    return u, p[rows, cols].astype(np.float32), cols, cptr
 
 
 @njit(cache=True)

@@ -16,7 +16,7 @@ from typing import Any
 import numba
 
 #: every module with cached (``cache=True``) kernels, relative to the package (a test keeps this list complete)
-KERNEL_MODULES = ("snn/encoders.py", "devices/jit.py", "crossbar/pulse_jit.py", "learning/stdp_jit.py",
+KERNEL_MODULES = ("rng.py", "snn/encoders.py", "devices/jit.py", "crossbar/pulse_jit.py", "learning/stdp_jit.py",
                   "learning/approx_bp_jit.py")
 
 _ROOT = Path(__file__).resolve().parent

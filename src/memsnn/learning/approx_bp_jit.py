@@ -187,8 +187,9 @@ def _hidden_window(ev, q0, m, flush, fresh, update, w1, w2, c_in, cl, nc, c_h, d
     W1[h, i] += lr·δ1[h]·c_in[i] on its rows (the columns cl[:nc] with c_in ≠ 0), both clipped at w_min. Then
     c_h ← 0 and the steps: running currents cur (recomputed in full at q0 if ``fresh`` or the block's δ1 ≠ 0 —
     fused with its update —, else carried from step q0 − 1), IF neurons v (sbuf: their 0/1 spikes; hl: scratch),
-    counts c_h, and per window step r the block's number of spiking neurons nspk[r, k] and their synaptic output
-    xp[r, k] = Σ W2[:, h] (the output layer's input at the next step); reads[k] += Σ currents."""
+    counts c_h, and per window step r the block's number of spiking neurons nspk[k, r] and their synaptic output
+    xp[k, r] = Σ W2[:, h] (the output layer's input at the next step); reads[k] += Σ currents. (xp and nspk are
+    block-major with unused rows between the blocks, so that the two threads never write to one cache line.)"""
     wt = w1.T
     nh = w1.shape[0]
     zero = np.zeros(nh)
@@ -221,8 +222,8 @@ def _hidden_window(ev, q0, m, flush, fresh, update, w1, w2, c_in, cl, nc, c_h, d
                 total += vsum(c, c.shape[0])
             _if_step(vb, s, x, balance * n_in, th)
             n = _spike_list(s, lst, j0)
-            nspk[r, k] = n
-            _output_input(w2, lst, n, xp[r, k])
+            nspk[k, r] = n
+            _output_input(w2, lst, n, xp[k, r])
             for q in range(n):
                 c_h[lst[q]] += 1
         reads[k] += total
@@ -250,8 +251,9 @@ def train_samples(u, p, cols, cptr, steps, interval, balance, lr, th_h, th_o, la
     nb = bounds.shape[0] - 1
     vh, sbuf, cur, d1 = np.zeros(nh), np.zeros(nh), np.zeros(nh), np.zeros(nh)
     hl = np.empty(nh, dtype=np.int64)
-    xp = np.zeros((interval + 1, nb, no))
-    nspk = np.zeros((interval + 1, nb), dtype=np.int64)
+    # per block and window step; the spare rows keep the blocks ≥ 64 bytes apart (no cache line shared by threads)
+    xp = np.zeros((nb, interval + 3, no))
+    nspk = np.zeros((nb, interval + 9), dtype=np.int64)
     vo, so, xo, xn, c_o, d2 = np.zeros(no), np.zeros(no), np.zeros(no), np.zeros(no), np.zeros(no), np.zeros(no)
     c_in = np.zeros(ni, dtype=np.int64)
     cl = np.empty(ni, dtype=np.int64)  # the inputs with c_in ≠ 0, ascending
@@ -294,9 +296,9 @@ def train_samples(u, p, cols, cptr, steps, interval, balance, lr, th_h, th_o, la
                 xn[:] = 0.0
                 n_h = 0
                 for k in range(nb):  # the blocks' outputs, summed in block order
-                    n_h += nspk[r, k]
+                    n_h += nspk[k, r]
                     for o in range(no):
-                        xn[o] += xp[r, k, o]
+                        xn[o] += xp[k, r, o]
             pending = False
             if flush:
                 for o in range(no):
